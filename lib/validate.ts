@@ -20,7 +20,7 @@ export function checkTensor(op: string, name: string, value: unknown, dtypes: re
 
 /** A finite number (optionally > 0 or >= 0). */
 export function checkNumber(op: string, name: string, value: unknown, opts: { positive?: boolean; nonNegative?: boolean } = {}): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
+  if (typeof value !== 'number') {
     throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: ${name} must be a number, got ${describe(value)}`);
   }
   if (!Number.isFinite(value)) throw new ReconKernelsError('NON_FINITE', `${op}: ${name} must be finite, got ${value}`);

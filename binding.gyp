@@ -1,0 +1,34 @@
+{
+  "targets": [
+    {
+      "target_name": "recon_kernels",
+      "sources": [
+        "native/addon.cc",
+        "native/array_binding.cc",
+        "native/array_ops_cpu.cc",
+        "native/bandwidth_cpu.cc",
+        "native/binding_util.cc",
+        "native/cuda_info.cc",
+        "native/cufft_loader.cc",
+        "native/device_buffer.cc",
+        "native/tv_binding.cc",
+        "native/tv_cpu.cc"
+      ],
+      "include_dirs": [
+        "<!@(node -p \"require('node-addon-api').include\")",
+        "cuda",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "RK_WITH_CUDA=0",
+        "RK_BUILDER=\"node-gyp\""
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "libraries": ["-ldl", "-lpthread"]
+    }
+  ]
+}

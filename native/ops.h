@@ -1,0 +1,8 @@
+// The exported op entry points, registered by addon.cc.
+#pragma once
+#include <napi.h>
+
+namespace rk {
+Napi::Value Tv3d(const Napi::CallbackInfo& info);
+Napi::Value ArrayOpBinding(const Napi::CallbackInfo& info);
+}  // namespace rk
