@@ -156,6 +156,25 @@ describe('tv: backends agree and edge cases', function () {
     }
   });
 
+  it('writes the gradient into a caller-owned out tensor', async function () {
+    const shape = [2, 5, 6, 7];
+    const x = volume(shape);
+    for (const b of backends()) {
+      const vol = make(b, x, shape, 'float64');
+      const out = rk.zeros(shape, { dtype: 'float64', device: vol.device });
+      const r = await rk.tv.iso3d(vol, opts(b, { grad: true, out }));
+      assert.strictEqual(r.grad, out);
+      assertClose(await out.toArray(), iso3dRef(x, shape).grad, 1e-10, `${b} iso3d into out`);
+      const g = await rk.tv.sq3dBackward(vol, 1, opts(b, { out }));
+      assert.strictEqual(g, out);
+      assertClose(await out.toArray(), sq3dRef(x, shape).grad, 1e-12, `${b} sq3dBackward into out`);
+      await assertCode(() => rk.tv.sq3d(vol, opts(b, { grad: true, out: rk.zeros([2, 5, 6], { dtype: 'float64', device: vol.device }) })), 'INVALID_SHAPE', 'out of another shape');
+      await assertCode(() => rk.tv.sq3d(vol, opts(b, { grad: true, out: rk.zeros(shape, { dtype: 'float32', device: vol.device }) })), 'INVALID_DTYPE', 'out of another dtype');
+      vol.dispose();
+      out.dispose();
+    }
+  });
+
   it('Sync variants equal the Promise versions', async function () {
     const shape = [6, 7, 8];
     const x = volume(shape);

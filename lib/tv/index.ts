@@ -11,12 +11,18 @@ import { ReconKernelsError } from '../errors';
 import { tvIsotropicJs, tvL1Js, tvSquaredJs, type TvDims } from '../js/tv';
 import type { NativeOpResult } from '../native-types';
 import { type Tensor, zeros } from '../tensor';
+import { fmtShape, sameShape } from '../shape';
 import { checkNumber, checkNumbers, checkObject, checkTensor } from '../validate';
 
 /** Options of every TV function. */
 export interface TvOptions extends BackendOptions {
   /** Also return the gradient of the loss with respect to the volume. Default false. */
   grad?: boolean;
+  /**
+   * Write the gradient into this tensor (same shape, dtype and device as the volume) instead of
+   * allocating one; it is returned as `grad`. Lets a solver loop reuse one buffer.
+   */
+  out?: Tensor;
 }
 
 /** Options of {@link iso3d}. */
@@ -29,6 +35,12 @@ export interface TvIsoOptions extends TvOptions {
 export interface TvL1Options extends TvOptions {
   /** Weights [w_d, w_h, w_w] of the three sums in the returned gradient. Default [1, 1, 1]. */
   weights?: readonly [number, number, number] | readonly number[];
+}
+
+/** Options of the *Backward functions. */
+export interface TvBackwardOptions extends BackendOptions {
+  /** Write the gradient into this tensor (same shape, dtype, device as vol). */
+  out?: Tensor;
 }
 
 /** A scalar TV value, with the gradient when asked for. */
@@ -60,6 +72,7 @@ interface TvRequest {
   scale: number[];
   wantLoss: boolean;
   wantGrad: boolean;
+  out?: Tensor;
   backend?: 'js' | 'native';
 }
 
@@ -82,9 +95,13 @@ function dimsOf(vol: Tensor): TvDims {
 
 function runTv(req: TvRequest, sync: boolean): TvRaw | Promise<TvRaw> {
   const { op, kind, vol, eps, scale, wantLoss, wantGrad } = req;
-  const dispatch = resolveBackend(op, { vol }, { backend: req.backend });
+  const dispatch = resolveBackend(op, { vol, out: req.out }, { backend: req.backend });
   const dims = dimsOf(vol);
-  const grad = wantGrad ? zeros(vol.shape, { dtype: vol.dtype, device: vol.device }) : undefined;
+  const grad = wantGrad ? (req.out ?? zeros(vol.shape, { dtype: vol.dtype, device: vol.device })) : undefined;
+  // A gradient we allocated is ours to free if the op fails; a caller's `out` is theirs.
+  const release = () => {
+    if (grad && grad !== req.out) grad.dispose();
+  };
   if (dispatch.backend === 'js') {
     const v = vol.hostData('vol');
     const g = grad ? grad.hostData('grad') : null;
@@ -109,11 +126,21 @@ function runTv(req: TvRequest, sync: boolean): TvRaw | Promise<TvRaw> {
     threads: 0,
   };
   const nLoss = kind === 'l1' ? 3 : 1;
-  return callNative(
-    sync,
-    (s) => (s ? addon.tv3d(args, true) : addon.tv3d(args, false)),
-    (r: NativeOpResult): TvRaw => ({ loss: Array.from(r.values.subarray(0, nLoss)), grad, deviceMs: r.deviceMs >= 0 ? r.deviceMs : undefined }),
-  );
+  const finish = (r: NativeOpResult): TvRaw => ({ loss: Array.from(r.values.subarray(0, nLoss)), grad, deviceMs: r.deviceMs >= 0 ? r.deviceMs : undefined });
+  let result: TvRaw | Promise<TvRaw>;
+  try {
+    result = callNative(sync, (s) => (s ? addon.tv3d(args, true) : addon.tv3d(args, false)), finish);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.catch((e) => {
+      release();
+      throw e;
+    });
+  }
+  return result;
 }
 
 function request(op: string, kind: Kind, vol: unknown, options: unknown, backward: boolean, gradOut?: unknown): TvRequest {
@@ -132,7 +159,14 @@ function request(op: string, kind: Kind, vol: unknown, options: unknown, backwar
     throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: grad must be a boolean, got ${typeof o.grad}`);
   }
   const wantGrad = backward || o.grad === true;
-  return { op, kind, vol: v, eps, scale, wantLoss: !backward, wantGrad, backend: o.backend as TvRequest['backend'] };
+  let out: Tensor | undefined;
+  if (o.out !== undefined) {
+    out = checkTensor(op, 'out', o.out, [v.dtype]);
+    if (!sameShape(out.shape, v.shape)) {
+      throw new ReconKernelsError('INVALID_SHAPE', `${op}: out has shape ${fmtShape(out.shape)} but vol has ${fmtShape(v.shape)}`);
+    }
+  }
+  return { op, kind, vol: v, eps, scale, wantLoss: !backward, wantGrad, out, backend: o.backend as TvRequest['backend'] };
 }
 
 function scalarResult(r: TvRaw): TvResult {
@@ -213,31 +247,31 @@ function gradOnly(r: TvRaw): Tensor {
 }
 
 /** gradOut · ∂sq3d/∂vol, for autodiff chains; gradOut is the upstream gradient (a number). */
-export function sq3dBackward(vol: Tensor, gradOut: number, options?: BackendOptions): Promise<Tensor> {
+export function sq3dBackward(vol: Tensor, gradOut: number, options?: TvBackwardOptions): Promise<Tensor> {
   return promise(() => then(runTv(request('tv.sq3dBackward', 'squared', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link sq3dBackward}. */
-export function sq3dBackwardSync(vol: Tensor, gradOut: number, options?: BackendOptions): Tensor {
+export function sq3dBackwardSync(vol: Tensor, gradOut: number, options?: TvBackwardOptions): Tensor {
   return gradOnly(runTv(request('tv.sq3dBackwardSync', 'squared', vol, options, true, gradOut), true) as TvRaw);
 }
 
 /** gradOut · ∂iso3d/∂vol (same eps as the forward). */
-export function iso3dBackward(vol: Tensor, gradOut: number, options?: BackendOptions & { eps?: number }): Promise<Tensor> {
+export function iso3dBackward(vol: Tensor, gradOut: number, options?: TvBackwardOptions & { eps?: number }): Promise<Tensor> {
   return promise(() => then(runTv(request('tv.iso3dBackward', 'isotropic', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link iso3dBackward}. */
-export function iso3dBackwardSync(vol: Tensor, gradOut: number, options?: BackendOptions & { eps?: number }): Tensor {
+export function iso3dBackwardSync(vol: Tensor, gradOut: number, options?: TvBackwardOptions & { eps?: number }): Tensor {
   return gradOnly(runTv(request('tv.iso3dBackwardSync', 'isotropic', vol, options, true, gradOut), true) as TvRaw);
 }
 
 /** Σ_a gradOut[a]·∂loss_a/∂vol for the three L1 sums (d, h, w). */
-export function l1_3dBackward(vol: Tensor, gradOut: readonly number[], options?: BackendOptions): Promise<Tensor> {
+export function l1_3dBackward(vol: Tensor, gradOut: readonly number[], options?: TvBackwardOptions): Promise<Tensor> {
   return promise(() => then(runTv(request('tv.l1_3dBackward', 'l1', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link l1_3dBackward}. */
-export function l1_3dBackwardSync(vol: Tensor, gradOut: readonly number[], options?: BackendOptions): Tensor {
+export function l1_3dBackwardSync(vol: Tensor, gradOut: readonly number[], options?: TvBackwardOptions): Tensor {
   return gradOnly(runTv(request('tv.l1_3dBackwardSync', 'l1', vol, options, true, gradOut), true) as TvRaw);
 }
