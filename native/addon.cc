@@ -124,6 +124,8 @@ Napi::Value HardwareThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), default_threads());
 }
 
+}  // namespace
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfoBinding, "cudaInfo"));
@@ -137,7 +139,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-}  // namespace
 }  // namespace rk
 
-NODE_API_MODULE(recon_kernels, rk::Init)
+// The registration macro pastes the function name into an identifier: it must be unqualified.
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return rk::Init(env, exports); }
+NODE_API_MODULE(recon_kernels, InitAddon)

@@ -88,13 +88,9 @@ function main() {
   } else {
     reasons.push('cmake-js skipped: cmake is not on PATH');
   }
-  const nodeGyp = process.env.npm_config_node_gyp || (() => {
-    try {
-      return require.resolve('node-gyp/bin/node-gyp.js');
-    } catch {
-      return '';
-    }
-  })();
+  // npm passes its bundled node-gyp in npm_config_node_gyp; outside npm, look beside node.
+  const bundled = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const nodeGyp = process.env.npm_config_node_gyp || (fs.existsSync(bundled) ? bundled : '');
   if (nodeGyp) {
     say('falling back to node-gyp (CPU backend only) ...');
     const r = run('node-gyp', process.execPath, [nodeGyp, 'rebuild']);

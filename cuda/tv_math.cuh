@@ -1,0 +1,102 @@
+// Per-voxel 3-D total-variation math, shared verbatim by the native (CPU) backend and the CUDA
+// kernels so that CPU-only CI exercises the arithmetic the GPU runs.
+//
+// Conventions (volume x[d, h, w], one voxel at a time, "gather" formulation):
+//  * Each function receives the voxel value and the neighbour values it needs. A neighbour that
+//    lies outside the volume must be passed as the CLAMPED value (i.e. the voxel itself along that
+//    axis): the corresponding difference is then 0, which is exactly right for the Squared and
+//    L1 forms (no term, sign(0) = 0). The Isotropic form additionally takes corner-validity flags.
+//  * The function returns the voxel's gradient (already multiplied by the caller's coefficient)
+//    through `g`, and the loss terms of the differences / corner whose BASE is this voxel, so
+//    every term is counted exactly once when summed over all voxels.
+//  * Arithmetic is in T; callers accumulate the returned loss terms in double.
+#pragma once
+#include <math.h>
+
+#include "rk_defs.h"
+
+namespace rk {
+namespace tvm {
+
+// Note: GCC vectorises these only with -fno-math-errno (the errno branch blocks it).
+RK_HD RK_FORCEINLINE float tv_sqrt(float v) { return sqrtf(v); }
+RK_HD RK_FORCEINLINE double tv_sqrt(double v) { return sqrt(v); }
+
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_abs(T v) {
+  return v < T(0) ? -v : v;
+}
+
+// sign with sign(0) = 0 (and sign(NaN) = 0).
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_sign(T v) {
+  return T(v > T(0)) - T(v < T(0));
+}
+
+// Squared TV: loss = sum over axes of (x[i+1] - x[i])^2 over the full range of each axis.
+//   g = two_scale * dLoss/dx   where dLoss/dx = 2 * sum_axes[(x - x_prev) - (x_next - x)];
+//   pass two_scale = 2 * scale.  Returns (xdp-x)^2 + (xhp-x)^2 + (xwp-x)^2.
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_sq_voxel(T x, T xdm, T xdp, T xhm, T xhp, T xwm, T xwp, T two_scale,
+                                   T& g) {
+  const T fd = xdp - x, fh = xhp - x, fw = xwp - x;  // forward differences (this voxel = base)
+  const T bd = x - xdm, bh = x - xhm, bw = x - xwm;  // backward differences
+  g = two_scale * (((bd - fd) + (bh - fh)) + (bw - fw));
+  return (fd * fd + fh * fh) + fw * fw;
+}
+
+// L1 (anisotropic) TV: loss_a = sum |x[i+1] - x[i]| along axis a (a = d, h, w).
+//   g = sd * dLd/dx + sh * dLh/dx + sw * dLw/dx, dLa/dx = sign(x - x_prev) - sign(x_next - x).
+//   ld, lh, lw receive |forward difference| along d, h, w.
+template <typename T>
+RK_HD RK_FORCEINLINE void tv_l1_voxel(T x, T xdm, T xdp, T xhm, T xhp, T xwm, T xwp, T sd, T sh,
+                                      T sw, T& g, T& ld, T& lh, T& lw) {
+  const T fd = xdp - x, fh = xhp - x, fw = xwp - x;
+  const T bd = x - xdm, bh = x - xhm, bw = x - xwm;
+  g = (sd * (tv_sign(bd) - tv_sign(fd)) + sh * (tv_sign(bh) - tv_sign(fh))) +
+      sw * (tv_sign(bw) - tv_sign(fw));
+  ld = tv_abs(fd);
+  lh = tv_abs(fh);
+  lw = tv_abs(fw);
+}
+
+// Isotropic TV: for every corner c in [0,D-2]x[0,H-2]x[0,W-2],
+//   n(c) = sqrt(dd^2 + dh^2 + dw^2 + eps), dd = x[c+ed]-x[c], dh = x[c+eh]-x[c], dw = x[c+ew]-x[c].
+// A voxel v takes part in up to four corners: its own (v is the base), c = v-ed (v is its d
+// neighbour), c = v-eh and c = v-ew. Flags tell which of these corners exist:
+//   own: d<D-1 && h<H-1 && w<W-1      at_dm: d>0 && h<H-1 && w<W-1
+//   at_hm: h>0 && d<D-1 && w<W-1      at_wm: w>0 && d<D-1 && h<H-1
+// Neighbour naming: xdm_hp = x[d-1, h+1, w], xhm_wp = x[d, h-1, w+1], etc.
+//   g = gscale * dSum/dx (pass gscale = scale / number_of_corners for the mean).
+//   Returns n(own corner) if it exists, else 0.
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_iso_voxel(T x, T xdp, T xhp, T xwp,        // own corner
+                                    T xdm, T xdm_hp, T xdm_wp,       // corner at d-1
+                                    T xhm, T xhm_dp, T xhm_wp,       // corner at h-1
+                                    T xwm, T xwm_dp, T xwm_hp,       // corner at w-1
+                                    bool own, bool at_dm, bool at_hm, bool at_wm, T eps, T gscale,
+                                    T& g) {
+  // own corner: d n / d x = -(dd + dh + dw) / n
+  const T a0 = xdp - x, b0 = xhp - x, c0 = xwp - x;
+  const T n0 = tv_sqrt(((a0 * a0 + b0 * b0) + c0 * c0) + eps);
+  // corner at d-1: x is its d neighbour, d n / d x = dd / n
+  const T a1 = x - xdm, b1 = xdm_hp - xdm, c1 = xdm_wp - xdm;
+  const T n1 = tv_sqrt(((a1 * a1 + b1 * b1) + c1 * c1) + eps);
+  // corner at h-1: x is its h neighbour
+  const T a2 = xhm_dp - xhm, b2 = x - xhm, c2 = xhm_wp - xhm;
+  const T n2 = tv_sqrt(((a2 * a2 + b2 * b2) + c2 * c2) + eps);
+  // corner at w-1: x is its w neighbour
+  const T a3 = xwm_dp - xwm, b3 = xwm_hp - xwm, c3 = x - xwm;
+  const T n3 = tv_sqrt(((a3 * a3 + b3 * b3) + c3 * c3) + eps);
+  // divide unconditionally, then select (lets compilers if-convert / vectorise)
+  const T q0 = -((a0 + b0) + c0) / n0, q1 = a1 / n1, q2 = b2 / n2, q3 = c3 / n3;
+  const T t0 = own ? q0 : T(0);
+  const T t1 = at_dm ? q1 : T(0);
+  const T t2 = at_hm ? q2 : T(0);
+  const T t3 = at_wm ? q3 : T(0);
+  g = gscale * ((t0 + t1) + (t2 + t3));
+  return own ? n0 : T(0);
+}
+
+}  // namespace tvm
+}  // namespace rk
