@@ -1,8 +1,13 @@
 /**
  * 3-D total variation in plain TypeScript: the js backend and the readable reference for the
- * native and CUDA kernels (cuda/tv_math.cuh). One pass per volume: each voxel gathers the
- * differences it takes part in, adds the terms it is the base of to the loss, and writes its
- * gradient once. Arithmetic is in float64 whatever the storage type.
+ * native and CUDA kernels. Arithmetic is in float64 whatever the storage type.
+ *
+ * Signs are computed as +(t > 0) − +(t < 0), which compiles without branches; a
+ * branch per sign mispredicts half the time on noisy data.
+ *
+ * Squared and L1 gather per voxel: a neighbour beyond the edge is taken as the voxel itself,
+ * so its difference is 0 and the inner loop needs no branches. Isotropic walks the corners and
+ * scatters each corner's four partial derivatives, one square root per corner.
  */
 import type { HostArray } from '../dtype';
 
@@ -22,34 +27,20 @@ export function tvSquaredJs(v: HostArray, dims: TvDims, scale: number, grad: Hos
   let loss = 0;
   for (let bd = 0; bd < batch * D; bd++) {
     const d = bd % D;
-    const dm = d > 0;
-    const dp = d < D - 1;
+    const dp = d < D - 1 ? HW : 0;
+    const dm = d > 0 ? HW : 0;
     for (let h = 0; h < H; h++) {
-      const hm = h > 0;
-      const hp = h < H - 1;
+      const hp = h < H - 1 ? W : 0;
+      const hm = h > 0 ? W : 0;
       const row = bd * HW + h * W;
-      for (let w = 0; w < W; w++) {
-        const i = row + w;
+      const end = row + W - 1;
+      for (let i = row; i <= end; i++) {
         const x = v[i];
-        let g = 0;
-        if (dp) {
-          const t = v[i + HW] - x;
-          loss += t * t;
-          g -= t;
-        }
-        if (dm) g += x - v[i - HW];
-        if (hp) {
-          const t = v[i + W] - x;
-          loss += t * t;
-          g -= t;
-        }
-        if (hm) g += x - v[i - W];
-        if (w < W - 1) {
-          const t = v[i + 1] - x;
-          loss += t * t;
-          g -= t;
-        }
-        if (w > 0) g += x - v[i - 1];
+        const a = v[i + dp] - x;
+        const c = v[i + hp] - x;
+        const f = i < end ? v[i + 1] - x : 0;
+        const g = (x - v[i - dm]) - a + (x - v[i - hm]) - c + (i > row ? x - v[i - 1] : 0) - f;
+        loss += a * a + c * c + f * f;
         if (grad) grad[i] = s2 * g;
       }
     }
@@ -63,68 +54,35 @@ export function tvSquaredJs(v: HostArray, dims: TvDims, scale: number, grad: Hos
  */
 export function tvIsotropicJs(v: HostArray, dims: TvDims, eps: number, scale: number, grad: HostArray | null): number {
   const { batch, D, H, W } = dims;
-  if (D < 2 || H < 2 || W < 2) {
-    grad?.fill(0);
-    return 0;
-  }
+  grad?.fill(0);
+  if (D < 2 || H < 2 || W < 2) return 0;
   const HW = H * W;
   const count = batch * (D - 1) * (H - 1) * (W - 1);
   const gs = scale / count;
   let loss = 0;
   for (let bd = 0; bd < batch * D; bd++) {
-    const d = bd % D;
-    const dm = d > 0;
-    const dp = d < D - 1;
-    for (let h = 0; h < H; h++) {
-      const hm = h > 0;
-      const hp = h < H - 1;
+    if (bd % D === D - 1) continue;
+    for (let h = 0; h < H - 1; h++) {
       const row = bd * HW + h * W;
-      for (let w = 0; w < W; w++) {
-        const i = row + w;
+      const end = row + W - 1;
+      for (let i = row; i < end; i++) {
         const x = v[i];
-        const wp = w < W - 1;
-        let g = 0;
-        if (dp && hp && wp) {
-          const dd = v[i + HW] - x;
-          const dh = v[i + W] - x;
-          const dw = v[i + 1] - x;
-          const n = Math.sqrt(dd * dd + dh * dh + dw * dw + eps);
-          loss += n;
-          g -= (dd + dh + dw) / n;
+        const dd = v[i + HW] - x;
+        const dh = v[i + W] - x;
+        const dw = v[i + 1] - x;
+        const n = Math.sqrt(dd * dd + dh * dh + dw * dw + eps);
+        loss += n;
+        if (grad) {
+          const k = gs / n;
+          grad[i] -= k * (dd + dh + dw);
+          grad[i + HW] += k * dd;
+          grad[i + W] += k * dh;
+          grad[i + 1] += k * dw;
         }
-        if (dm && hp && wp) {
-          const j = i - HW;
-          const y = v[j];
-          const dd = x - y;
-          const dh = v[j + W] - y;
-          const dw = v[j + 1] - y;
-          g += dd / Math.sqrt(dd * dd + dh * dh + dw * dw + eps);
-        }
-        if (hm && dp && wp) {
-          const j = i - W;
-          const y = v[j];
-          const dd = v[j + HW] - y;
-          const dh = x - y;
-          const dw = v[j + 1] - y;
-          g += dh / Math.sqrt(dd * dd + dh * dh + dw * dw + eps);
-        }
-        if (w > 0 && dp && hp) {
-          const j = i - 1;
-          const y = v[j];
-          const dd = v[j + HW] - y;
-          const dh = v[j + W] - y;
-          const dw = x - y;
-          g += dw / Math.sqrt(dd * dd + dh * dh + dw * dw + eps);
-        }
-        if (grad) grad[i] = gs * g;
       }
     }
   }
   return loss / count;
-}
-
-function sign(t: number): number {
-  return t > 0 ? 1 : t < 0 ? -1 : 0;
 }
 
 /**
@@ -139,35 +97,33 @@ export function tvL1Js(v: HostArray, dims: TvDims, scale: readonly number[], gra
   let lw = 0;
   for (let bd = 0; bd < batch * D; bd++) {
     const d = bd % D;
-    const dm = d > 0;
-    const dp = d < D - 1;
+    const dp = d < D - 1 ? HW : 0;
+    const dm = d > 0 ? HW : 0;
     for (let h = 0; h < H; h++) {
-      const hm = h > 0;
-      const hp = h < H - 1;
+      const hp = h < H - 1 ? W : 0;
+      const hm = h > 0 ? W : 0;
       const row = bd * HW + h * W;
-      for (let w = 0; w < W; w++) {
-        const i = row + w;
+      const end = row + W - 1;
+      for (let i = row; i <= end; i++) {
         const x = v[i];
-        let g = 0;
-        if (dp) {
-          const t = v[i + HW] - x;
-          ld += Math.abs(t);
-          g -= sd * sign(t);
+        const a = v[i + dp] - x;
+        const b = x - v[i - dm];
+        const c = v[i + hp] - x;
+        const e = x - v[i - hm];
+        const f = i < end ? v[i + 1] - x : 0;
+        const g = i > row ? x - v[i - 1] : 0;
+        ld += Math.abs(a);
+        lh += Math.abs(c);
+        lw += Math.abs(f);
+        if (grad) {
+          const sa = +(a > 0) - +(a < 0);
+          const sb = +(b > 0) - +(b < 0);
+          const sc = +(c > 0) - +(c < 0);
+          const se = +(e > 0) - +(e < 0);
+          const sf = +(f > 0) - +(f < 0);
+          const sg = +(g > 0) - +(g < 0);
+          grad[i] = sd * (sb - sa) + sh * (se - sc) + sw * (sg - sf);
         }
-        if (dm) g += sd * sign(x - v[i - HW]);
-        if (hp) {
-          const t = v[i + W] - x;
-          lh += Math.abs(t);
-          g -= sh * sign(t);
-        }
-        if (hm) g += sh * sign(x - v[i - W]);
-        if (w < W - 1) {
-          const t = v[i + 1] - x;
-          lw += Math.abs(t);
-          g -= sw * sign(t);
-        }
-        if (w > 0) g += sw * sign(x - v[i - 1]);
-        if (grad) grad[i] = g;
       }
     }
   }
