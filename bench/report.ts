@@ -34,6 +34,8 @@ export interface ReportRow {
   copyBandwidthFraction?: number;
   /** Earlier median / this median, from --compare. */
   compareRatio?: number;
+  /** Family-specific figures (e.g. points/s, a time split, a measured error). */
+  details?: Record<string, string | number>;
   error?: string;
 }
 
@@ -71,6 +73,7 @@ export function deriveRows(raw: readonly RawRow[], ceilings: Ceilings, baseline?
   }
   return raw.map((r): ReportRow => {
     const row: ReportRow = { family: r.family, workload: r.workload, backend: r.backend, bytes: r.bytes };
+    if (r.details) row.details = r.details;
     if ('error' in r.result) return { ...row, error: r.result.error };
     const m = r.result;
     row.repeats = m.repeats;
@@ -119,6 +122,8 @@ export function formatHeader(h: ReportHeader, c: Ceilings): string {
 
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
 
+const fmtNumber = (v: number) => (!Number.isFinite(v) ? '-' : Number.isInteger(v) && Math.abs(v) < 1e5 ? String(v) : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-2) ? v.toExponential(2) : ms(v));
+
 const pct = (f: number) => `${(100 * f).toFixed(f < 0.1 ? 1 : 0)}%`;
 
 interface Column {
@@ -161,5 +166,13 @@ export function formatTable(rows: readonly ReportRow[]): string {
   if (cols.some((c) => c.title === 'device ms')) lines.push('device ms: kernel time from CUDA events (median).');
   if (cols.some((c) => c.title === '% of copy BW')) lines.push("% of copy BW: throughput / the device's copy bandwidth, from device ms where present, else wall.");
   if (cols.some((c) => c.title === 'vs earlier')) lines.push('vs earlier: earlier median / this median (above 1 is faster now).');
+  const detailed = rows.filter((r) => r.details && r.error === undefined);
+  if (detailed.length > 0) {
+    lines.push('', 'details:');
+    for (const r of detailed) {
+      const text = Object.entries(r.details!).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtNumber(v) : v}`).join('; ');
+      lines.push(`  ${r.workload} [${r.backend}]: ${text}`);
+    }
+  }
   return lines.join('\n');
 }

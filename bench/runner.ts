@@ -19,6 +19,11 @@ export interface Prepared {
   run(): RunResult;
   /** Frees the inputs made by {@link Workload.prepare}. */
   dispose(): void;
+  /**
+   * Family-specific figures for the row (points per second, a time split, a measured error),
+   * computed once after timing from the wall-clock median; shown under the table and in JSON.
+   */
+  details?(wallMs: Stats): Record<string, string | number>;
 }
 
 /** One named operation on inputs of a fixed size. */
@@ -113,6 +118,7 @@ export interface RawRow {
   bytes: number;
   /** The timings, or why the row could not be measured. */
   result: Measurement | { error: string };
+  details?: Record<string, string | number>;
 }
 
 /** A (family, workload, backend) triple to time. */
@@ -133,7 +139,9 @@ export function runPlan(plan: readonly PlannedRow[], policy: RepeatPolicy, onRow
     let prepared: Prepared | undefined;
     try {
       prepared = p.workload.prepare(p.backend);
-      return { ...base, result: measure(prepared, policy) };
+      const result = measure(prepared, policy);
+      const details = prepared.details?.(result.wallMs);
+      return details ? { ...base, result, details } : { ...base, result };
     } catch (e) {
       return { ...base, result: { error: (e as Error).message } };
     } finally {

@@ -62,13 +62,47 @@ RK_HD RK_FORCEINLINE void tv_l1_voxel(T x, T xdm, T xdp, T xhm, T xhp, T xwm, T 
 
 // Isotropic TV: for every corner c in [0,D-2]x[0,H-2]x[0,W-2],
 //   n(c) = sqrt(dd^2 + dh^2 + dw^2 + eps), dd = x[c+ed]-x[c], dh = x[c+eh]-x[c], dw = x[c+ew]-x[c].
-// A voxel v takes part in up to four corners: its own (v is the base), c = v-ed (v is its d
-// neighbour), c = v-eh and c = v-ew. Flags tell which of these corners exist:
+//
+// The isotropic math is split in two shared pieces so that a caller may compute each corner ONCE
+// and reuse it (the CPU backend buffers inverse norms per plane) or recompute it per voxel (the
+// CUDA kernel, through tv_iso_voxel); both run exactly the same arithmetic:
+//   tv_iso_corner  one corner: returns n(c) and writes inv = 1 / n(c);
+//   tv_iso_gather  one voxel's gradient from the inverse norms of the four corners it touches.
+
+// Corner with base value x and forward neighbours xd = x[c+ed], xh = x[c+eh], xw = x[c+ew].
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_iso_corner(T x, T xd, T xh, T xw, T eps, T& inv) {
+  const T a = xd - x, b = xh - x, c = xw - x;
+  const T n = tv_sqrt(((a * a + b * b) + c * c) + eps);
+  inv = T(1) / n;
+  return n;
+}
+
+// A voxel v (value x) takes part in up to four corners: its own (v is the base, inverse norm i0),
+// c = v-ed (v is its d neighbour, i1), c = v-eh (i2) and c = v-ew (i3). Flags tell which exist:
 //   own: d<D-1 && h<H-1 && w<W-1      at_dm: d>0 && h<H-1 && w<W-1
 //   at_hm: h>0 && d<D-1 && w<W-1      at_wm: w>0 && d<D-1 && h<H-1
-// Neighbour naming: xdm_hp = x[d-1, h+1, w], xhm_wp = x[d, h-1, w+1], etc.
-//   g = gscale * dSum/dx (pass gscale = scale / number_of_corners for the mean).
-//   Returns n(own corner) if it exists, else 0.
+// xdp/xhp/xwp: forward neighbours of v; xdm/xhm/xwm: backward neighbours (values of absent
+// corners / out-of-range neighbours may be anything finite or not: they are selected away).
+//   d n0 / d x = -(dd + dh + dw) / n0,  d n1 / d x = (x - xdm) / n1,  etc.
+//   Returns gscale * dSum/dx (pass gscale = scale / number_of_corners for the mean).
+template <typename T>
+RK_HD RK_FORCEINLINE T tv_iso_gather(T x, T xdp, T xhp, T xwp, T xdm, T xhm, T xwm, T i0, T i1,
+                                     T i2, T i3, bool own, bool at_dm, bool at_hm, bool at_wm,
+                                     T gscale) {
+  // multiply unconditionally, then select (lets compilers if-convert / vectorise)
+  const T q0 = -(((xdp - x) + (xhp - x)) + (xwp - x)) * i0;
+  const T q1 = (x - xdm) * i1, q2 = (x - xhm) * i2, q3 = (x - xwm) * i3;
+  const T t0 = own ? q0 : T(0);
+  const T t1 = at_dm ? q1 : T(0);
+  const T t2 = at_hm ? q2 : T(0);
+  const T t3 = at_wm ? q3 : T(0);
+  return gscale * ((t0 + t1) + (t2 + t3));
+}
+
+// Per-voxel form (recomputes the four corners; used by the CUDA kernel).
+// Neighbour naming: xdm_hp = x[d-1, h+1, w], xhm_wp = x[d, h-1, w+1], etc.; flags as above.
+//   g = gscale * dSum/dx.  Returns n(own corner) if it exists, else 0.
 template <typename T>
 RK_HD RK_FORCEINLINE T tv_iso_voxel(T x, T xdp, T xhp, T xwp,        // own corner
                                     T xdm, T xdm_hp, T xdm_wp,       // corner at d-1
@@ -76,25 +110,13 @@ RK_HD RK_FORCEINLINE T tv_iso_voxel(T x, T xdp, T xhp, T xwp,        // own corn
                                     T xwm, T xwm_dp, T xwm_hp,       // corner at w-1
                                     bool own, bool at_dm, bool at_hm, bool at_wm, T eps, T gscale,
                                     T& g) {
-  // own corner: d n / d x = -(dd + dh + dw) / n
-  const T a0 = xdp - x, b0 = xhp - x, c0 = xwp - x;
-  const T n0 = tv_sqrt(((a0 * a0 + b0 * b0) + c0 * c0) + eps);
-  // corner at d-1: x is its d neighbour, d n / d x = dd / n
-  const T a1 = x - xdm, b1 = xdm_hp - xdm, c1 = xdm_wp - xdm;
-  const T n1 = tv_sqrt(((a1 * a1 + b1 * b1) + c1 * c1) + eps);
-  // corner at h-1: x is its h neighbour
-  const T a2 = xhm_dp - xhm, b2 = x - xhm, c2 = xhm_wp - xhm;
-  const T n2 = tv_sqrt(((a2 * a2 + b2 * b2) + c2 * c2) + eps);
-  // corner at w-1: x is its w neighbour
-  const T a3 = xwm_dp - xwm, b3 = xwm_hp - xwm, c3 = x - xwm;
-  const T n3 = tv_sqrt(((a3 * a3 + b3 * b3) + c3 * c3) + eps);
-  // divide unconditionally, then select (lets compilers if-convert / vectorise)
-  const T q0 = -((a0 + b0) + c0) / n0, q1 = a1 / n1, q2 = b2 / n2, q3 = c3 / n3;
-  const T t0 = own ? q0 : T(0);
-  const T t1 = at_dm ? q1 : T(0);
-  const T t2 = at_hm ? q2 : T(0);
-  const T t3 = at_wm ? q3 : T(0);
-  g = gscale * ((t0 + t1) + (t2 + t3));
+  T i0, i1, i2, i3;
+  const T n0 = tv_iso_corner(x, xdp, xhp, xwp, eps, i0);
+  tv_iso_corner(xdm, x, xdm_hp, xdm_wp, eps, i1);  // corner at d-1: x is its d neighbour
+  tv_iso_corner(xhm, xhm_dp, x, xhm_wp, eps, i2);  // corner at h-1: x is its h neighbour
+  tv_iso_corner(xwm, xwm_dp, xwm_hp, x, eps, i3);  // corner at w-1: x is its w neighbour
+  g = tv_iso_gather(x, xdp, xhp, xwp, xdm, xhm, xwm, i0, i1, i2, i3, own, at_dm, at_hm, at_wm,
+                    gscale);
   return own ? n0 : T(0);
 }
 

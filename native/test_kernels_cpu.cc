@@ -156,14 +156,14 @@ static void check_tv_shape(std::vector<index_t> shape, TvKind kind, std::mt19937
 
   // determinism and thread independence (bitwise)
   bool same = true;
-  for (int th : {1, 2, 5}) {
+  for (int th : {1, 2, 5, 7}) {
     std::vector<T> g2;
     double l2[3] = {0, 0, 0};
     run_tv(p, x, g2, l2, th);
     same = same && std::memcmp(l2, loss, sizeof(double) * nl) == 0 &&
            std::memcmp(g2.data(), g.data(), sizeof(T) * n) == 0;
   }
-  report(same, name + " bitwise identical for threads 1,2,3,5");
+  report(same, name + " bitwise identical for threads 1,2,3,5,7");
 
   // loss-only and grad-only passes agree with the fused one
   {
@@ -181,7 +181,8 @@ static void check_tv_shape(std::vector<index_t> shape, TvKind kind, std::mt19937
   }
 
   // central finite differences of the float64 objective vs the double kernel's gradient
-  if (sizeof(T) == 8) {
+  // (small volumes only: on large ones the objective's rounding noise swamps the difference)
+  if (sizeof(T) == 8 && n <= 200000) {
     std::vector<index_t> probe = {0, n - 1, n / 2, p.W - 1, p.H * p.W - 1, n - p.W};
     std::uniform_int_distribution<index_t> UI(0, n - 1);
     for (int i = 0; i < 10; ++i) probe.push_back(UI(rng));
@@ -370,7 +371,10 @@ static void bench_tv() {
 int main(int argc, char** argv) {
   std::mt19937 rng(1234);
   const std::vector<std::vector<index_t>> shapes = {
-      {33, 57, 18}, {3, 32, 32, 32}, {2 * 3, 16, 16, 16}, {1, 32, 32}, {2, 1, 5, 9}, {4, 3, 1}};
+      {33, 57, 18}, {3, 32, 32, 32}, {2 * 3, 16, 16, 16}, {1, 32, 32}, {2, 1, 5, 9}, {4, 3, 1},
+      // large enough rows that work splits among threads (isotropic: chunks start mid-plane,
+      // at the last d / h of a plane, across batch boundaries)
+      {2, 9, 37, 1500}, {4, 2, 3, 20000}, {3, 5, 2, 7, 9000}};
   for (auto& s : shapes)
     for (TvKind k : {TvKind::Squared, TvKind::Isotropic, TvKind::L1}) {
       check_tv_shape<double>(s, k, rng);

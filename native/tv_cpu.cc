@@ -36,16 +36,7 @@ RK_FORCEINLINE T tv_vox(const T* __restrict__ r, const T* __restrict__ rhm,
     tvm::tv_l1_voxel(r[w], rdm[w], rdp[w], rhm[w], rhp[w], r[wm], r[wp], cf.a, cf.b, cf.c, g,
                      lo[0], lo[1], lo[2]);
   } else {
-    // bitwise & (not &&): no short-circuit control flow, keeps the loop vectorisable
-    const bool own = dp_ok & hp_ok & wp_ok;
-    const bool at_dm = dm_ok & hp_ok & wp_ok;
-    const bool at_hm = hm_ok & dp_ok & wp_ok;
-    const bool at_wm = wm_ok & dp_ok & hp_ok;
-    lo[0] = tvm::tv_iso_voxel(r[w], rdp[w], rhp[w], r[wp],      //
-                              rdm[w], rdm_hp[w], rdm[wp],       //
-                              rhm[w], rdp_hm[w], rhm[wp],       //
-                              r[wm], rdp[wm], rhp[wm],          //
-                              own, at_dm, at_hm, at_wm, cf.eps, cf.a, g);
+    static_assert(KIND == int(TvKind::L1), "Isotropic has its own path (tv_iso_run)");
   }
   return g;
 }
@@ -147,6 +138,161 @@ void tv_run(const TvProblem& p, const T* x, T* g, const Coef<T>& cf, double* los
   }
 }
 
+// ---------------------------------------------------------------- isotropic (corner-buffered)
+// Each corner is computed once (tv_iso_corner: 1 sqrt + 1 division) and its inverse norm kept in
+// a per-thread plane buffer; every voxel then gathers its gradient (tv_iso_gather) from the four
+// buffered corners (d,h,w), (d-1,h,w), (d,h-1,w), (d,h,w-1). No scatter, no races.
+//
+// Rows are (plane, h) in global order R = (b*D + d)*H + h. The loss of the corners based on row R
+// goes to partial[R] (a fixed lane-wise sum over w) and the rows are added in order at the end, so
+// the result does not depend on how rows are split among threads.
+//
+// Buffer: one plane of H row slots + 1 spare row, through a row-pointer table rp. While row
+// (d, h) is processed, rp[0..h-1] hold corner rows of plane d and rp[h..H-2] those of plane d-1:
+// the new corner row h is computed into the spare slot, the voxel row gathers from spare (own and
+// w-1), rp[h] (d-1) and rp[h-1] (h-1), then spare and rp[h] swap.
+
+// Each corner must come out bitwise the same wherever it is computed (start-up rows of a chunk,
+// loss-only pass, fused pass): GCC contracts a*b+c into FMAs by default in C++ (-ffp-contract=fast)
+// and may do so differently in vector and scalar copies of a loop, so these functions opt out.
+#if defined(__GNUC__) && !defined(__clang__)
+#define RK_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define RK_NO_CONTRACT  // clang: contraction stays within one expression (-ffp-contract=on)
+#endif
+
+// Inverse norms of the corners based on row (d, h) (x rows r = (d,h), rd = (d+1,h), rh = (d,h+1)),
+// w in [0, W-2]. Returns their sum of norms (in a fixed order) when WL.
+template <typename T, bool WI, bool WL>
+RK_NO_CONTRACT double iso_corner_row(const T* __restrict__ r, const T* __restrict__ rd,
+                      const T* __restrict__ rh, T* __restrict__ inv, index_t W, T eps) {
+  const index_t nc = W - 1;
+  double lane[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane[l] = 0.0;
+  index_t w = 0;
+  for (; w + kLanes <= nc; w += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      T iv;
+      const T n = tvm::tv_iso_corner(r[w + l], rd[w + l], rh[w + l], r[w + l + 1], eps, iv);
+      if constexpr (WI) inv[w + l] = iv;
+      if constexpr (WL) lane[l] += double(n);
+    }
+  }
+  for (; w < nc; ++w) {
+    T iv;
+    const T n = tvm::tv_iso_corner(r[w], rd[w], rh[w], r[w + 1], eps, iv);
+    if constexpr (WI) inv[w] = iv;
+    if constexpr (WL) lane[0] += double(n);
+  }
+  double s = 0.0;
+  if constexpr (WL)
+    for (int l = 0; l < kLanes; ++l) s += lane[l];
+  return s;
+}
+
+// Gradient of voxel row (d, h). i0: corners of (d,h) (also w-1), i1: (d-1,h), i2: (d,h-1).
+// Row flags: own_r = d<D-1 && h<H-1, dm_r = d>0 && h<H-1, hm_r = h>0 && d<D-1 (wm_r = own_r).
+// Pointers of absent rows must still be valid (their values are selected away).
+template <typename T>
+RK_NO_CONTRACT void iso_gather_row(const T* __restrict__ r, const T* __restrict__ rdp, const T* __restrict__ rhp,
+                    const T* __restrict__ rdm, const T* __restrict__ rhm,
+                    const T* __restrict__ i0, const T* __restrict__ i1,
+                    const T* __restrict__ i2, T* __restrict__ g, index_t W, bool own_r,
+                    bool dm_r, bool hm_r, T gscale) {
+  auto edge = [&](index_t w) {
+    const bool wp_ok = w < W - 1, wm_ok = w > 0;
+    const index_t wp = wp_ok ? w + 1 : w, wm = wm_ok ? w - 1 : w;
+    g[w] = tvm::tv_iso_gather(r[w], rdp[w], rhp[w], r[wp], rdm[w], rhm[w], r[wm], i0[w], i1[w],
+                              i2[w], i0[wm], own_r & wp_ok, dm_r & wp_ok, hm_r & wp_ok,
+                              own_r & wm_ok, gscale);
+  };
+  edge(0);
+  if (W == 1) return;
+  if (own_r & dm_r & hm_r) {  // interior row (the common case): constant flags, vectorises
+    for (index_t w = 1; w < W - 1; ++w)
+      g[w] = tvm::tv_iso_gather(r[w], rdp[w], rhp[w], r[w + 1], rdm[w], rhm[w], r[w - 1], i0[w],
+                                i1[w], i2[w], i0[w - 1], true, true, true, true, gscale);
+  } else {
+    for (index_t w = 1; w < W - 1; ++w)
+      g[w] = tvm::tv_iso_gather(r[w], rdp[w], rhp[w], r[w + 1], rdm[w], rhm[w], r[w - 1], i0[w],
+                                i1[w], i2[w], i0[w - 1], own_r, dm_r, hm_r, own_r, gscale);
+  }
+  edge(W - 1);
+}
+
+template <typename T, bool WL, bool WG>
+void tv_iso_run(const TvProblem& p, const T* x, T* g, T eps, T gscale, double* loss,
+                int threads) {
+  const index_t D = p.D, H = p.H, W = p.W, HW = H * W;  // D, H, W >= 2 here
+  const index_t rows = p.batch * D * H;
+  std::vector<double> partial(WL ? static_cast<size_t>(rows) : 0, 0.0);
+  const index_t grain = std::max<index_t>(1, kVoxelsPerBlock / W);
+  parallel_for(
+      rows, threads,
+      [&](index_t r0, index_t r1, int) {
+        if constexpr (!WG) {  // loss only: no buffers
+          for (index_t R = r0; R < r1; ++R) {
+            const index_t pl = R / H, h = R - pl * H, d = pl % D;
+            if (d == D - 1 || h == H - 1) continue;  // partial[R] stays 0
+            const T* r = x + pl * HW + h * W;
+            partial[static_cast<size_t>(R)] =
+                iso_corner_row<T, false, true>(r, r + HW, r + W, nullptr, W, eps);
+          }
+          return;
+        }
+        std::vector<T> pool(static_cast<size_t>((H + 1) * W), T(0));
+        std::vector<T*> rp(static_cast<size_t>(H));
+        for (index_t h = 0; h < H; ++h) rp[static_cast<size_t>(h)] = pool.data() + h * W;
+        T* spare = pool.data() + H * W;
+        // start-up: rows [0, h0) of plane pl0 and rows [h0, H-2] of plane pl0 - 1 (no loss)
+        {
+          const index_t pl0 = r0 / H, h0 = r0 - pl0 * H, d0 = pl0 % D;
+          for (index_t h = 0; h < H - 1; ++h) {
+            const index_t pl = h < h0 ? pl0 : pl0 - 1, d = h < h0 ? d0 : d0 - 1;
+            if (d < 0 || d >= D - 1) continue;
+            const T* r = x + pl * HW + h * W;
+            iso_corner_row<T, true, false>(r, r + HW, r + W, rp[static_cast<size_t>(h)], W, eps);
+          }
+        }
+        for (index_t R = r0; R < r1; ++R) {
+          const index_t pl = R / H, h = R - pl * H, d = pl % D;
+          const bool own_r = d < D - 1 && h < H - 1;
+          const bool dm_r = d > 0 && h < H - 1, hm_r = h > 0 && d < D - 1;
+          const T* r = x + pl * HW + h * W;
+          if (own_r) {
+            const double s = iso_corner_row<T, true, WL>(r, r + HW, r + W, spare, W, eps);
+            if constexpr (WL) partial[static_cast<size_t>(R)] = s;
+          }
+          T* prow = rp[static_cast<size_t>(h)];
+          iso_gather_row<T>(r, d < D - 1 ? r + HW : r, h < H - 1 ? r + W : r, d > 0 ? r - HW : r,
+                            h > 0 ? r - W : r, spare, prow,
+                            h > 0 ? rp[static_cast<size_t>(h - 1)] : spare, g + pl * HW + h * W,
+                            W, own_r, dm_r, hm_r, gscale);
+          if (own_r) {
+            rp[static_cast<size_t>(h)] = spare;
+            spare = prow;
+          }
+        }
+      },
+      grain);
+  if constexpr (WL) {
+    double s = 0.0;
+    for (index_t R = 0; R < rows; ++R) s += partial[static_cast<size_t>(R)];  // fixed order
+    loss[0] = s;
+  }
+}
+
+template <typename T>
+void tv_iso_dispatch(const TvProblem& p, const T* x, T* g, T eps, T gscale, double* loss,
+                     int threads) {
+  if (p.want_loss && p.want_grad)
+    tv_iso_run<T, true, true>(p, x, g, eps, gscale, loss, threads);
+  else if (p.want_loss)
+    tv_iso_run<T, true, false>(p, x, g, eps, gscale, loss, threads);
+  else
+    tv_iso_run<T, false, true>(p, x, g, eps, gscale, loss, threads);
+}
+
 template <typename T, int KIND>
 void tv_dispatch_flags(const TvProblem& p, const T* x, T* g, const Coef<T>& cf, double* loss,
                        int threads) {
@@ -207,7 +353,7 @@ void tv3d_cpu(const TvProblem& p, const T* vol, T* grad, double* loss_out, int t
       tv_dispatch_flags<T, int(TvKind::Squared)>(p, vol, grad, cf, loss_out, threads);
       break;
     case TvKind::Isotropic:
-      tv_dispatch_flags<T, int(TvKind::Isotropic)>(p, vol, grad, cf, loss_out, threads);
+      tv_iso_dispatch<T>(p, vol, grad, cf.eps, cf.a, loss_out, threads);
       if (p.want_loss) loss_out[0] /= corners;
       break;
     case TvKind::L1:

@@ -192,7 +192,8 @@ describe('tv: backends agree and edge cases', function () {
 
   it('the native backend runs off the main thread (the event loop keeps turning)', async function () {
     if (!caps.addon.loaded) this.skip();
-    const shape = [160, 160, 160];
+    // A blocking call would finish before the first setImmediate fires (0 ticks).
+    const shape = [200, 200, 200];
     const vol = rk.tensor(volume(shape), { shape, dtype: 'float32' });
     let ticks = 0;
     let done = false;
@@ -204,7 +205,7 @@ describe('tv: backends agree and edge cases', function () {
     setImmediate(spin);
     const r = await rk.tv.iso3d(vol, { backend: 'native', grad: true });
     done = true;
-    assert.ok(ticks > 2, `the event loop turned only ${ticks} times during the op`);
+    assert.ok(ticks >= 1, 'the event loop did not turn while the op ran');
     assert.ok(Number.isFinite(r.loss));
   });
 });
