@@ -162,7 +162,7 @@ export function formatTable(rows: readonly ReportRow[]): string {
   rows.forEach((r, j) => {
     lines.push(r.error === undefined ? cells[j].map(pad).join('  ') : `${pad(r.workload, 0)}  ${pad(r.backend, 1)}  FAILED: ${r.error}`);
   });
-  lines.push('', 'Times are wall-clock per call (gradient allocation included); GB/s = bytes read + written / median.');
+  lines.push('', 'Times are wall-clock per call; GB/s = bytes read + written / median.');
   if (cols.some((c) => c.title === 'device ms')) lines.push('device ms: kernel time from CUDA events (median).');
   if (cols.some((c) => c.title === '% of copy BW')) lines.push("% of copy BW: throughput / the device's copy bandwidth, from device ms where present, else wall.");
   if (cols.some((c) => c.title === 'vs earlier')) lines.push('vs earlier: earlier median / this median (above 1 is faster now).');
