@@ -44,6 +44,8 @@ void DescribeCurrentException(std::string& code, std::string& message) {
 Napi::Value Guard(Napi::Env env, const std::function<Napi::Value()>& body) {
   try {
     return body();
+  } catch (const Napi::Error&) {
+    throw;  // already a JS error carrying its code (e.g. from a sync RunOp)
   } catch (...) {
     std::string code, message;
     DescribeCurrentException(code, message);

@@ -89,7 +89,10 @@ describe('loader and capabilities', function () {
     for (const name of ['buildInfo', 'cudaInfo', 'cufftInfo', 'DeviceBuffer', 'tv3d', 'arrayOp', 'cpuCopyBandwidth', 'cudaCopyBandwidth', 'hardwareThreads']) {
       assert.ok(name in addon, `addon lacks ${name}`);
     }
-    assert.throws(() => addon.tv3d({ kind: 9 }, true), (e) => typeof e.code === 'string');
+    assert.throws(() => addon.tv3d({ kind: 9 }, true), (e) => e.code === 'INVALID_ARGUMENT');
+    // A failure inside a sync op's work keeps its own code (complex clamp is refused by the kernel).
+    const clamp = { op: 7, dtype: 'float64', complex: true, n: 2, alpha: 0, beta: 1, a: new Float64Array(4), out: new Float64Array(4), threads: 0 };
+    assert.throws(() => addon.arrayOp(clamp, true), (e) => e.code === 'NATIVE_ERROR');
     if (!caps.cuda.available) assert.throws(() => new addon.DeviceBuffer(0, 16), (e) => e.code === 'CUDA_UNAVAILABLE' || e.code === 'CUDA_ERROR');
   });
 });
