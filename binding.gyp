@@ -11,6 +11,13 @@
         "native/cuda_info.cc",
         "native/cufft_loader.cc",
         "native/device_buffer.cc",
+        "native/kplanes_binding.cc",
+        "native/kplanes_cpu.cc",
+        "native/fft.cc",
+        "native/nufft_binding.cc",
+        "native/nufft_cpu.cc",
+        "native/tomo_binding.cc",
+        "native/tomo_cpu.cc",
         "native/tv_binding.cc",
         "native/tv_cpu.cc"
       ],
@@ -27,7 +34,7 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fexceptions"],
       "libraries": ["-ldl", "-lpthread"]
     }
   ]

@@ -29,12 +29,21 @@ export interface InfoArgs {
   json: boolean;
 }
 
+/** `recon-kernels demo [--out DIR] [--backend B] [--json FILE]` */
+export interface DemoArgs {
+  command: 'demo';
+  /** Where the PNGs go. Default 'recon-kernels-demo'. */
+  out: string;
+  backend?: Backend;
+  json?: string;
+}
+
 /** `recon-kernels help`, `--help` or `-h`. */
 export interface HelpArgs {
   command: 'help';
 }
 
-export type Args = BenchArgs | InfoArgs | HelpArgs;
+export type Args = BenchArgs | InfoArgs | DemoArgs | HelpArgs;
 
 /** A command line that cannot be run as written. */
 export class UsageError extends Error {
@@ -51,6 +60,7 @@ export function usage(families: readonly string[]): string {
     `  recon-kernels bench [${[...families, 'all'].join('|')}] [--backends cuda,native,js] [--repeat N]`,
     '                      [--json FILE] [--compare FILE] [--quick]',
     '  recon-kernels info [--json]',
+    '  recon-kernels demo [--out DIR] [--backend cuda|native|js] [--json FILE]',
     '',
     'bench   times each workload of the family (default: all) on each backend (default: every',
     '        available one) after a warm-up, and prints a table of median/min/max times.',
@@ -60,6 +70,8 @@ export function usage(families: readonly string[]): string {
     '  --compare FILE   add a column: earlier median / current median, from an earlier --json',
     '  --quick          half the volume sizes and a shorter time per row, for smoke tests',
     'info    prints what this process can run (backends, CUDA devices, addon build); --json for JSON',
+    'demo    reconstructs test objects (tomography: FBP, SIRT, TV-min) on the default or given backend,',
+    '        writes a PNG per reconstruction to DIR (default recon-kernels-demo) and prints time, PSNR, SSIM',
   ].join('\n');
 }
 
@@ -121,6 +133,22 @@ function parseBench(argv: readonly string[], families: readonly string[]): Bench
   return out;
 }
 
+function parseDemo(argv: readonly string[]): DemoArgs {
+  const out: DemoArgs = { command: 'demo', out: 'recon-kernels-demo' };
+  for (let i = 0; i < argv.length; ) {
+    const [flag, value, used] = flagValue(argv, i);
+    if (flag === '--out') out.out = need(flag, value);
+    else if (flag === '--json') out.json = need(flag, value);
+    else if (flag === '--backend') {
+      const b = need(flag, value);
+      if (!BACKENDS.includes(b as Backend)) throw new UsageError(`unknown backend '${b}' for demo; use cuda, native or js`);
+      out.backend = b as Backend;
+    } else throw new UsageError(`unknown argument '${argv[i]}' for demo`);
+    i += used;
+  }
+  return out;
+}
+
 function parseInfo(argv: readonly string[]): InfoArgs {
   for (const a of argv) {
     if (a !== '--json') throw new UsageError(`unknown argument '${a}' for info`);
@@ -141,5 +169,6 @@ export function parseArgs(argv: readonly string[], families: readonly string[]):
   if (rest.includes('--help') || rest.includes('-h')) return { command: 'help' };
   if (command === 'bench') return parseBench(rest, families);
   if (command === 'info') return parseInfo(rest);
-  throw new UsageError(`unknown command '${command}'; use bench or info`);
+  if (command === 'demo') return parseDemo(rest);
+  throw new UsageError(`unknown command '${command}'; use bench, info or demo`);
 }

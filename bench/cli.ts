@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import cliProgress from 'cli-progress';
 import { type Backend, type Capabilities, capabilities } from '../lib/index';
 import { type BenchArgs, UsageError, parseArgs, usage } from './args';
+import { runDemo } from './demo';
 import { FAMILIES, selectFamilies } from './families/index';
 import { type Report, deriveRows, formatHeader, formatTable, loadBaseline } from './report';
 import { type PlannedRow, type RepeatPolicy, runPlan } from './runner';
@@ -92,6 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(args.json ? `${JSON.stringify(caps, null, 2)}\n` : `${formatCapabilities(caps)}\n`);
       return 0;
     }
+    if (args.command === 'demo') return await runDemo({ outDir: args.out, backend: args.backend, json: args.json });
     return await bench(args, argv);
   } catch (e) {
     if (e instanceof UsageError) {

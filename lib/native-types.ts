@@ -95,6 +95,93 @@ export interface NativeArrayOpArgs {
   threads: number;
 }
 
+/** Tilted K-Planes sampling (native/kplanes_binding.cc); outputs are overwritten. */
+export interface NativeKplanesArgs {
+  dtype: 'float32' | 'float64';
+  B: number;
+  T: number;
+  C: number;
+  /** Per level. */
+  H: number[];
+  W: number[];
+  gates: number[];
+  points: NativeStorage;
+  rotations: NativeStorage;
+  planes: NativeStorage[];
+  /** Forward: features [B, S·T·C]. */
+  out?: NativeStorage;
+  /** Backward: upstream gradient [B, S·T·C] and the wanted gradients. */
+  gradOut?: NativeStorage;
+  gradPlanes?: NativeStorage[];
+  gradPoints?: NativeStorage;
+  gradRotations?: NativeStorage;
+  threads: number;
+}
+
+/** Options of addon.NufftPlan (native/nufft_binding.cc); see cuda/nufft.h for the conventions. */
+export interface NativeNufftOptions {
+  type: 1 | 2;
+  modes: number[];
+  ntransf: number;
+  isign: 1 | -1;
+  modeord: 0 | 1;
+  eps: number;
+  upsampfac: number;
+  gradient: boolean;
+  dtype: 'complex64' | 'complex128';
+  /** Plain kernel width override; 0 = from eps. */
+  width: number;
+  /** 0 = default (RECON_KERNELS_THREADS or hardware). */
+  threads: number;
+  /** -1 = CPU; >= 0 CUDA (throws CUDA_UNAVAILABLE for now). */
+  device: number;
+}
+
+/** A native NUFFT plan; errors carry codes (INVALID_ARGUMENT, NON_FINITE, DISPOSED, ...). */
+export interface NativeNufftPlan {
+  readonly info: { width: number; beta: number; upsampfac: number; fineGrid: number[]; gradientWidthIncrease: number };
+  /** points real [d, M] row-major (Float32Array for complex64); copied. */
+  setPoints(points: Float32Array | Float64Array, M: number, sync: true): void;
+  setPoints(points: Float32Array | Float64Array, M: number, sync: false): Promise<void>;
+  /** Type 1: strengths [ntransf, (1+d,) M] -> modes [ntransf, N1..Nd]; type 2 the reverse. */
+  execute(input: Float32Array | Float64Array, output: Float32Array | Float64Array, sync: true): void;
+  execute(input: Float32Array | Float64Array, output: Float32Array | Float64Array, sync: false): Promise<void>;
+  timings(): { sortMs: number; spreadMs: number; fftMs: number; deconvolveMs: number; totalMs: number };
+  /** Frees the plan's memory; later calls throw code 'DISPOSED'. */
+  dispose(): void;
+}
+
+/** Parallel-beam tomography kernels (native/tomo_binding.cc, cuda/tomo.h); `out` is overwritten. */
+export interface NativeTomoArgs {
+  /** 0 forward, 1 adjoint, 2 filter, 3 tvDual, 4 tvGradT, 5 recip. */
+  op: number;
+  dtype: 'float32' | 'float64';
+  Z: number;
+  Y: number;
+  X: number;
+  R: number;
+  A: number;
+  U: number;
+  /** CSR entries of the geometry table. */
+  nnz: number;
+  /** Filter period. */
+  N: number;
+  /** Filter: lines of U samples; recip: element count. */
+  lines: number;
+  sigma: number;
+  lambda: number;
+  eps: number;
+  /** Adjoint on the CPU through the CUDA kernel's voxel-driven gather (testing). */
+  gather: boolean;
+  x: NativeStorage;
+  out: NativeStorage;
+  /** float64 geometry table (forward / adjoint). */
+  geom?: NativeStorage;
+  /** Filter taps, N values. */
+  filt?: NativeStorage;
+  threads: number;
+}
+
 export interface NativeAddon {
   buildInfo(): NativeBuildInfo;
   cudaInfo(): NativeCudaInfo;
@@ -109,4 +196,11 @@ export interface NativeAddon {
   /** Measured device-to-device copy bandwidth in GB/s (bytes read + written). */
   cudaCopyBandwidth(device: number, bytes: number, repeat: number): Promise<number>;
   hardwareThreads(): number;
+  NufftPlan: new (opts: NativeNufftOptions) => NativeNufftPlan;
+  kplanesSample(args: NativeKplanesArgs, sync: true): NativeOpResult;
+  kplanesSample(args: NativeKplanesArgs, sync: false): Promise<NativeOpResult>;
+  kplanesBackward(args: NativeKplanesArgs, sync: true): NativeOpResult;
+  kplanesBackward(args: NativeKplanesArgs, sync: false): Promise<NativeOpResult>;
+  tomoOp(args: NativeTomoArgs, sync: true): NativeOpResult;
+  tomoOp(args: NativeTomoArgs, sync: false): Promise<NativeOpResult>;
 }

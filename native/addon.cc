@@ -8,6 +8,7 @@
 #include "cuda_info.h"
 #include "cufft_loader.h"
 #include "device_buffer.h"
+#include "nufft_binding.h"
 #include "ops.h"
 #include "parallel_for.h"
 
@@ -133,8 +134,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("DeviceBuffer", DeviceBuffer::Init(env));
   exports.Set("tv3d", Napi::Function::New(env, Tv3d, "tv3d"));
   exports.Set("arrayOp", Napi::Function::New(env, ArrayOpBinding, "arrayOp"));
+  exports.Set("kplanesSample", Napi::Function::New(env, KplanesSample, "kplanesSample"));
+  exports.Set("kplanesBackward", Napi::Function::New(env, KplanesBackward, "kplanesBackward"));
+  exports.Set("tomoOp", Napi::Function::New(env, TomoOpBinding, "tomoOp"));
   exports.Set("cpuCopyBandwidth", Napi::Function::New(env, CpuCopyBandwidth, "cpuCopyBandwidth"));
   exports.Set("cudaCopyBandwidth", Napi::Function::New(env, CudaCopyBandwidth, "cudaCopyBandwidth"));
+  exports.Set("NufftPlan", NufftPlanInit(env));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads, "hardwareThreads"));
   return exports;
 }

@@ -5,4 +5,7 @@
 namespace rk {
 Napi::Value Tv3d(const Napi::CallbackInfo& info);
 Napi::Value ArrayOpBinding(const Napi::CallbackInfo& info);
+Napi::Value KplanesSample(const Napi::CallbackInfo& info);
+Napi::Value KplanesBackward(const Napi::CallbackInfo& info);
+Napi::Value TomoOpBinding(const Napi::CallbackInfo& info);
 }  // namespace rk

@@ -4,10 +4,16 @@
  */
 import type { Family } from '../runner';
 import { tvFamily } from './tv';
+import { kplanesFamily } from './kplanes';
+import { nufftFamily } from './nufft';
+import { tomoFamily } from './tomo';
 
 /** Every registered family, in the order `bench all` runs them. */
 export const FAMILIES: readonly Family[] = [
   tvFamily,
+  kplanesFamily,
+  nufftFamily,
+  tomoFamily,
 ];
 
 /** The families `bench <name>` selects: one by name, or all of them for 'all'. */

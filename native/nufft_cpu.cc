@@ -1,0 +1,1159 @@
+// Native (multi-threaded C++) NUFFT types 1 and 2, d = 1..3, plain and fused gradient.
+//
+// Layout of the work: points are folded to fine-grid coordinates and counting-sorted by bin
+// (16 cells per axis in 1-D/2-D, 8 in 3-D) in set_points. Spreading (type 1) splits the sorted
+// points into one contiguous chunk per thread; a chunk covers a slab of the slowest real axis,
+// so each thread spreads into its own private slab (the slab's rows along the slowest axis, the
+// other axes padded by the kernel width so no index wraps), and a deterministic parallel
+// reduction over the slowest axis folds the slabs (with periodic wrap) into the fine grid. No
+// atomics, no locks, bit-identical results run to run. Interpolation (type 2) reads the fine grid
+// directly, multi-threaded by point chunks. Deconvolution and mode reordering are one pass.
+// The per-point math (fold, kernel start, Horner) comes from cuda/nufft_math.cuh.
+#include "nufft.h"
+
+// The 256-bit GCC vector helpers below are internal (anonymous namespace, inlined), so the
+// psABI note about passing them without AVX (portable builds) does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "fft.h"
+#include "nufft_math.cuh"
+#include "parallel_for.h"
+
+#if __has_include(<napi.h>)
+#include "binding_util.h"
+#else
+namespace rk {
+// Same definition as native/binding_util.h, for standalone builds without N-API headers.
+struct OpFailure : std::runtime_error {
+  std::string code;
+  OpFailure(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
+};
+}  // namespace rk
+#endif
+
+namespace rk {
+
+// ---------------------------------------------------------------------------------------------
+// Kernel parameters: a line-by-line port of lib/nufft/params.ts.
+namespace {
+
+constexpr double kPi = 3.141592653589793;
+
+double bessel_i0(double x) {
+  const double q = (x * x) / 4;
+  double term = 1, sum = 1;
+  for (int k = 1; k < 500; k++) {
+    term *= q / (static_cast<double>(k) * k);
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return sum;
+}
+
+double kb_kernel(double z, double beta) {
+  const double t = 1 - z * z;
+  return t < 0 ? 0 : bessel_i0(beta * std::sqrt(t));
+}
+
+double kb_kernel_derivative(double z, double beta) {
+  const double t = 1 - z * z;
+  if (t < 0) return 0;
+  const double q = (beta * beta * t) / 4;
+  double term = 1, sum = 1;
+  for (int k = 1; k < 500; k++) {
+    term *= q / (static_cast<double>(k) * (k + 1));
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return (-(beta * beta * z) / 2) * sum;
+}
+
+double kb_beta(int width, double upsampfac) {
+  const double a = (width / upsampfac) * (upsampfac - 0.5);
+  return kPi * std::sqrt(a * a - 0.8);
+}
+
+int width_for_eps(double eps, double upsampfac) {
+  const double digits = std::log10(1 / eps);
+  const int w = upsampfac == 2 ? static_cast<int>(std::ceil(digits - 1e-9)) + 1
+                               : static_cast<int>(std::ceil(1.63 * digits + 0.98 - 1e-9));
+  return std::max(2, std::min(w, upsampfac == 2 ? 16 : 20));
+}
+
+void gauss_legendre(int n, std::vector<double>& nodes, std::vector<double>& weights) {
+  nodes.assign(n, 0);
+  weights.assign(n, 0);
+  for (int i = 0; i < n; i++) {
+    double x = std::cos((kPi * (i + 0.75)) / (n + 0.5));
+    double dp = 1;
+    for (int it = 0; it < 100; it++) {
+      double p0 = 1, p1 = x;
+      for (int k = 2; k <= n; k++) {
+        const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = (n * (x * p1 - p0)) / (x * x - 1);
+      const double dx = p1 / dp;
+      x -= dx;
+      if (std::fabs(dx) < 1e-16) break;
+    }
+    double p0 = 1, p1 = x;
+    for (int k = 2; k <= n; k++) {
+      const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+      p0 = p1;
+      p1 = p2;
+    }
+    dp = (n * (x * p1 - p0)) / (x * x - 1);
+    nodes[i] = x;
+    weights[i] = 2 / ((1 - x * x) * dp * dp);
+  }
+}
+
+template <typename F>
+std::vector<double> cheb_fit_monomial(F f, int degree) {
+  const int n = degree + 1;
+  std::vector<double> vals(n), cheb(n, 0.0), mono(n, 0.0);
+  for (int i = 0; i < n; i++) vals[i] = f(std::cos((kPi * (i + 0.5)) / n));
+  for (int k = 0; k < n; k++) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += vals[i] * std::cos((kPi * k * (i + 0.5)) / n);
+    cheb[k] = ((k == 0 ? 1.0 : 2.0) / n) * s;
+  }
+  std::vector<double> tPrev{1}, tCur{0, 1};
+  mono[0] += cheb[0];
+  if (n > 1) mono[1] += cheb[1];
+  for (int k = 2; k < n; k++) {
+    std::vector<double> tNext(k + 1, 0.0);
+    for (size_t p = 0; p < tCur.size(); p++) tNext[p + 1] += 2 * tCur[p];
+    for (size_t p = 0; p < tPrev.size(); p++) tNext[p] -= tPrev[p];
+    for (int p = 0; p <= k; p++) mono[p] += cheb[k] * tNext[p];
+    tPrev = std::move(tCur);
+    tCur = std::move(tNext);
+  }
+  return mono;
+}
+
+void kernel_polynomial(int width, double beta, double tol, NufftKernel& out) {
+  const double half = width / 2.0;
+  auto zOf = [&](int j, double u) { return ((u + 1) / 2 + j - half) / half; };
+  const double phiMax = kb_kernel(0, beta);
+  double dMax = 0;
+  for (int i = 0; i <= 200; i++) dMax = std::max(dMax, std::fabs(kb_kernel_derivative(i / 200.0, beta)));
+  for (int degree = std::max(4, width - 2); degree <= 30; degree++) {
+    std::vector<double> coeffs((degree + 1) * width), dcoeffs((degree + 1) * width);
+    double err = 0;
+    for (int j = 0; j < width; j++) {
+      auto m = cheb_fit_monomial([&](double u) { return kb_kernel(zOf(j, u), beta); }, degree);
+      auto dm = cheb_fit_monomial([&](double u) { return kb_kernel_derivative(zOf(j, u), beta); }, degree);
+      for (int p = 0; p <= degree; p++) {
+        coeffs[p * width + j] = m[degree - p];
+        dcoeffs[p * width + j] = dm[degree - p];
+      }
+      for (int i = 0; i <= 64; i++) {
+        const double u = -1 + (2.0 * i) / 64;
+        double v = 0, dv = 0;
+        for (int p = 0; p <= degree; p++) {
+          v = v * u + m[degree - p];
+          dv = dv * u + dm[degree - p];
+        }
+        err = std::max({err, std::fabs(v - kb_kernel(zOf(j, u), beta)) / phiMax,
+                        std::fabs(dv - kb_kernel_derivative(zOf(j, u), beta)) / dMax});
+      }
+    }
+    out.degree = degree;
+    out.coeffs = std::move(coeffs);
+    out.dcoeffs = std::move(dcoeffs);
+    if (err <= tol) break;
+  }
+}
+
+std::string fmt_exp(double v) {  // like JS toExponential(): 1e-12, 1e-5, 2.5e-7
+  char buf[64];
+  for (int prec = 0; prec < 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*e", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s(buf);
+  const size_t e = s.find('e');
+  std::string mant = s.substr(0, e), ex = s.substr(e + 1);
+  int exv = std::atoi(ex.c_str());
+  return mant + "e" + (exv >= 0 ? "+" : "-") + std::to_string(std::abs(exv));
+}
+
+std::string fmt_num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+double nufft_eps_limit(bool f32, double upsampfac) {
+  if (!f32 && upsampfac == 1.25) return 1e-10;
+  return f32 ? 1e-5 : 1e-12;
+}
+
+NufftKernel nufft_choose_kernel(double eps, double upsampfac, bool f32, bool gradient, int width_override) {
+  if (upsampfac != 2 && upsampfac != 1.25) {
+    throw OpFailure("INVALID_ARGUMENT", "upsampfac must be 2 or 1.25, got " + fmt_num(upsampfac));
+  }
+  if (!(eps > 0) || !std::isfinite(eps)) throw OpFailure("INVALID_ARGUMENT", "eps must be a positive finite number, got " + fmt_num(eps));
+  const double limit = nufft_eps_limit(f32, upsampfac);
+  if (eps < limit) {
+    throw OpFailure("INVALID_ARGUMENT", "eps " + fmt_num(eps) + " is below the supported limit " + fmt_exp(limit) + " for " +
+                                            (f32 ? "float32" : "float64") + " at upsampfac " + fmt_num(upsampfac));
+  }
+  if (width_override < 0) throw OpFailure("INVALID_ARGUMENT", "width must be ≥ 0 (0 = from eps)");
+  NufftKernel k;
+  k.upsampfac = upsampfac;
+  k.gradient_width_increase = gradient ? 1 : 0;
+  k.width = (width_override > 0 ? width_override : width_for_eps(std::min(eps, 1e-1), upsampfac)) + k.gradient_width_increase;
+  if (k.width < 2 || k.width > 32) {
+    throw OpFailure("INVALID_ARGUMENT", "kernel width " + std::to_string(k.width) + " is outside 2..32");
+  }
+  k.beta = kb_beta(k.width, upsampfac);
+  kernel_polynomial(k.width, k.beta, std::max(1e-3 * eps, 1e-14), k);
+  return k;
+}
+
+std::int64_t nufft_fine_grid_size(std::int64_t N, double upsampfac, int width) {
+  std::int64_t m = std::max<std::int64_t>(static_cast<std::int64_t>(std::ceil(upsampfac * N - 1e-9)), 2 * width);
+  m = std::max<std::int64_t>(m, 2);
+  if (m % 2) m++;
+  for (;; m += 2)
+    if (fft_is_smooth235(m)) return m;
+}
+
+std::vector<double> nufft_kernel_fseries(int width, double beta, std::int64_t nf, std::int64_t N) {
+  const int q = std::max(32, 2 * width + 24);
+  std::vector<double> nodes, weights;
+  gauss_legendre(q, nodes, weights);
+  std::vector<double> phi(q);
+  for (int j = 0; j < q; j++) phi[j] = kb_kernel(nodes[j], beta);
+  std::vector<double> out(static_cast<size_t>(N));
+  const std::int64_t k0 = -(N / 2);
+  for (std::int64_t i = 0; i < N; i++) {
+    const double k = static_cast<double>(k0 + i);
+    double s = 0;
+    for (int j = 0; j < q; j++) s += weights[j] * phi[j] * std::cos((kPi * k * width * nodes[j]) / nf);
+    out[i] = (width / 2.0) * s;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine: everything that depends on the storage type T.
+namespace {
+
+constexpr int kMaxW = 32;
+constexpr std::int64_t kBlock = 2048;  // points per gather/scatter block
+constexpr std::int64_t kPrefetch = 24;  // gather/scatter prefetch distance (points)
+constexpr std::int64_t kPadReals = 64;  // zeroed slack after slabs and the grid (over-long vector rows)
+
+struct Chunk {
+  std::int64_t b = 0, e = 0;  // sorted point range
+  std::int64_t lo = 0, len = 0;  // slab: first index and length along the slab axis
+};
+
+template <typename T>
+struct Engine {
+  // Geometry (padded to 3 axes; padded axes have size 1 and width 1).
+  int d = 1, pad = 2, w = 2, deg = 4, threads = 1;
+  std::int64_t n3[3] = {1, 1, 1};
+  std::int64_t N3[3] = {1, 1, 1};
+  std::int64_t nfine = 1, nmodes = 1;
+  double dscale[3] = {0, 0, 0};
+  std::vector<T> coeffs, dcoeffs;  // [deg+1][ks], zero-padded beyond w
+  int ks = 0;                      // coefficient row stride: w rounded up to whole vectors
+  std::vector<std::int64_t> F[3];  // per padded axis, mode index -> fine index
+  std::vector<T> S[3];             // per padded axis, 1/φ̂(k)
+  FftNd<T> fft;
+  int ntransf = 1, type = 1;
+  bool grad = false;
+
+  // Points.
+  std::int64_t M = -1;
+  std::vector<std::uint32_t> order;
+  std::vector<double> ys;  // [d][M] sorted
+  std::vector<Chunk> chunks;
+  std::int64_t E[3] = {1, 1, 1};  // slab extents (E[pad] per chunk = len)
+  std::int64_t off = 0;           // local offset on the non-slab real axes
+  std::vector<std::vector<T>> slabs;
+  std::vector<T> grid;
+
+  // Per-point kernel values for the real axes.
+  struct PK {
+    alignas(64) T k[3][kMaxW];
+    alignas(64) T dk[3][kMaxW];
+    int i0[3];
+  };
+
+  // Inner loops run over a fixed length VW = 2W rounded up to whole 256-bit vectors (the kernel
+  // values beyond W are zero, so the extra lanes add zeros / are ignored); slabs and the grid
+  // carry kPadReals of zeroed slack at the end so these over-long rows stay in bounds.
+  static constexpr int G = static_cast<int>(32 / sizeof(T));
+  template <int W>
+  static constexpr int vw() {
+    return W > 0 ? ((2 * W + G - 1) / G) * G : 0;
+  }
+
+  // 256-bit GCC vector type (lowered to two SSE ops without AVX); unaligned loads via memcpy.
+  typedef T VT __attribute__((vector_size(32)));
+  static RK_FORCEINLINE VT vld(const T* p) {
+    VT v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static RK_FORCEINLINE void vst(T* p, VT v) { std::memcpy(p, &v, sizeof v); }
+
+  template <int N>
+  static RK_FORCEINLINE void axpy1(T* __restrict__ y, int n, T a, const T* __restrict__ x) {
+    if (N > 0) {
+      for (int q = 0; q < N; q += G) vst(y + q, vld(y + q) + a * vld(x + q));
+    } else {
+      for (int q = 0; q < n; ++q) y[q] += a * x[q];
+    }
+  }
+  template <int N>
+  static RK_FORCEINLINE void axpy2(T* __restrict__ y, int n, T a, const T* __restrict__ x, T b,
+                                   const T* __restrict__ u) {
+    if (N > 0) {
+      for (int q = 0; q < N; q += G) vst(y + q, vld(y + q) + a * vld(x + q) + b * vld(u + q));
+    } else {
+      for (int q = 0; q < n; ++q) y[q] += a * x[q] + b * u[q];
+    }
+  }
+  template <int N>
+  static RK_FORCEINLINE void axpy3(T* __restrict__ y, int n, T a, const T* __restrict__ x, T b,
+                                   const T* __restrict__ u, T c, const T* __restrict__ v) {
+    if (N > 0) {
+      for (int q = 0; q < N; q += G) vst(y + q, vld(y + q) + a * vld(x + q) + b * vld(u + q) + c * vld(v + q));
+    } else {
+      for (int q = 0; q < n; ++q) y[q] += a * x[q] + b * u[q] + c * v[q];
+    }
+  }
+  template <int N>
+  static RK_FORCEINLINE void acc2(T* __restrict__ y, T* __restrict__ y1, int n, T a, T b, const T* __restrict__ r) {
+    if (N > 0) {
+      for (int q = 0; q < N; q += G) {
+        const VT rv = vld(r + q);
+        vst(y + q, vld(y + q) + a * rv);
+        vst(y1 + q, vld(y1 + q) + b * rv);
+      }
+    } else {
+      for (int q = 0; q < n; ++q) {
+        y[q] += a * r[q];
+        y1[q] += b * r[q];
+      }
+    }
+  }
+  template <int N>
+  static RK_FORCEINLINE void acc3(T* __restrict__ y, T* __restrict__ y0, T* __restrict__ y1, int n, T a, T b, T c,
+                                  const T* __restrict__ r) {
+    if (N > 0) {
+      for (int q = 0; q < N; q += G) {
+        const VT rv = vld(r + q);
+        vst(y + q, vld(y + q) + a * rv);
+        vst(y0 + q, vld(y0 + q) + b * rv);
+        vst(y1 + q, vld(y1 + q) + c * rv);
+      }
+    } else {
+      for (int q = 0; q < n; ++q) {
+        y[q] += a * r[q];
+        y0[q] += b * r[q];
+        y1[q] += c * r[q];
+      }
+    }
+  }
+
+  // Horner over whole vectors of the zero-padded coefficient rows (the same arithmetic as
+  // nufftm::eval_kernel, lane-parallel); weights beyond w come out 0.
+  template <int W>
+  RK_FORCEINLINE void eval_vec(const T* __restrict__ c, T u, T* __restrict__ ker) const {
+    if (W > 0) {
+      constexpr int KS = ((W + G - 1) / G) * G;
+      for (int v = 0; v < KS; v += G) {
+        VT acc = vld(c + v);
+        for (int p = 1; p <= deg; ++p) acc = acc * u + vld(c + p * KS + v);
+        vst(ker + v, acc);
+      }
+    } else {
+      nufftm::eval_kernel<0, T>(c, ks, deg, ks, u, ker);
+    }
+  }
+
+  template <int W>
+  inline void eval_point(std::int64_t pi, bool with_grad, PK& pk) const {
+    for (int pa = 0; pa < pad; ++pa) {
+      pk.k[pa][0] = T(1);
+      pk.dk[pa][0] = T(0);
+      pk.i0[pa] = 0;
+    }
+    T uu[3] = {0, 0, 0};
+    for (int pa = pad; pa < 3; ++pa) {
+      int i0;
+      double u;
+      nufftm::kernel_start(ys[(pa - pad) * M + pi], w, i0, u);
+      pk.i0[pa] = i0;
+      uu[pa] = static_cast<T>(u);
+    }
+    if (W > 0) {
+      // All Horner chains (axes × value/derivative × vectors) advance together so their FMA
+      // latencies overlap; loop bounds are compile-time so the chains live in registers.
+      constexpr int KS = W > 0 ? ((W + G - 1) / G) * G : G;
+      constexpr int NV = KS / G;
+      VT ak[3][NV], ad[3][NV];
+      for (int pa = 0; pa < 3; ++pa)
+        for (int v = 0; v < NV; ++v) {
+          ak[pa][v] = vld(coeffs.data() + v * G);
+          ad[pa][v] = vld(dcoeffs.data() + v * G);
+        }
+      if (with_grad) {
+        for (int p = 1; p <= deg; ++p) {
+          const T* c = coeffs.data() + p * KS;
+          const T* dc = dcoeffs.data() + p * KS;
+          for (int pa = 0; pa < 3; ++pa)
+            for (int v = 0; v < NV; ++v) {
+              ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
+              ad[pa][v] = ad[pa][v] * uu[pa] + vld(dc + v * G);
+            }
+        }
+      } else {
+        for (int p = 1; p <= deg; ++p) {
+          const T* c = coeffs.data() + p * KS;
+          for (int pa = 0; pa < 3; ++pa)
+            for (int v = 0; v < NV; ++v) ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
+        }
+      }
+      for (int pa = pad; pa < 3; ++pa)
+        for (int v = 0; v < NV; ++v) {
+          vst(pk.k[pa] + v * G, ak[pa][v]);
+          if (with_grad) vst(pk.dk[pa] + v * G, ad[pa][v] * static_cast<T>(dscale[pa]));
+        }
+    } else {
+      for (int pa = pad; pa < 3; ++pa) {
+        eval_vec<0>(coeffs.data(), uu[pa], pk.k[pa]);
+        if (with_grad) {
+          eval_vec<0>(dcoeffs.data(), uu[pa], pk.dk[pa]);
+          const T sc = static_cast<T>(dscale[pa]);
+          for (int j = 0; j < w; ++j) pk.dk[pa][j] *= sc;
+        }
+      }
+    }
+  }
+
+  // ---- spreading into one chunk's slab ----
+  template <int W>
+  void spread_chunk(const Chunk& ch, T* slab, const T* in, std::int64_t t) const {
+    constexpr int VW = vw<W>();
+    const int WW = W > 0 ? W : w;
+    const int n2 = 2 * WW;  // runtime row length (W == 0)
+    const int w0 = pad <= 0 ? WW : 1, w1 = pad <= 1 ? WW : 1;
+    const std::int64_t E1 = pad == 1 ? ch.len : E[1], E2 = pad == 2 ? ch.len : E[2];
+    const int rows = grad ? 1 + d : 1;
+    PK pk;
+    alignas(64) T P[2 * kMaxW + 16] = {}, Q0[2 * kMaxW + 16] = {}, Q1[2 * kMaxW + 16] = {};
+    alignas(64) T s01[kMaxW * kMaxW], s0[kMaxW * kMaxW], s1[kMaxW * kMaxW];
+    // Strengths are gathered into sorted order block by block first: a tight loop whose cache
+    // misses overlap, instead of one miss per point inside the long spreading loop.
+    std::vector<T> cs(static_cast<size_t>(2 * rows * kBlock));
+    const T* inb = in + 2 * t * rows * M;
+    for (std::int64_t pb = ch.b; pb < ch.e; pb += kBlock) {
+      const std::int64_t pe = std::min<std::int64_t>(ch.e, pb + kBlock);
+      for (std::int64_t pi = pb; pi < pe; ++pi) {
+        const std::int64_t j = order[pi];
+        if (pi + kPrefetch < pe) {
+          const std::int64_t jp = order[pi + kPrefetch];
+          for (int r = 0; r < rows; ++r) __builtin_prefetch(inb + 2 * (r * M + jp));
+        }
+        T* dst = cs.data() + 2 * rows * (pi - pb);
+        for (int r = 0; r < rows; ++r) {
+          dst[2 * r] = inb[2 * (r * M + j)];
+          dst[2 * r + 1] = inb[2 * (r * M + j) + 1];
+        }
+      }
+      for (std::int64_t pi = pb; pi < pe; ++pi) {
+        eval_point<W>(pi, grad, pk);
+        std::int64_t l[3];
+        for (int pa = 0; pa < 3; ++pa) l[pa] = pa < pad ? 0 : pa == pad ? pk.i0[pa] - ch.lo : pk.i0[pa] + off;
+        const T* s = cs.data() + 2 * rows * (pi - pb);
+        const T cr = s[0], ci = s[1];
+        const T* k2 = pk.k[2];
+        T* base = slab + 2 * ((l[0] * E1 + l[1]) * E2 + l[2]);
+        // Row weights.
+        for (int a = 0; a < w0; ++a)
+          for (int b = 0; b < w1; ++b) s01[a * w1 + b] = pk.k[0][a] * pk.k[1][b];
+        if (!grad) {
+          for (int q = 0; q < WW; ++q) {
+            P[2 * q] = cr * k2[q];
+            P[2 * q + 1] = ci * k2[q];
+          }
+          for (int a = 0; a < w0; ++a)
+            for (int b = 0; b < w1; ++b) axpy1<VW>(base + 2 * (a * E1 + b) * E2, n2, s01[a * w1 + b], P);
+          continue;
+        }
+        // Gradient strengths g_a on padded axes (0 on dummy axes).
+        T gr[3] = {0, 0, 0}, gi[3] = {0, 0, 0};
+        for (int a = 0; a < d; ++a) {
+          const T* g = s + 2 * (1 + a);
+          gr[pad + a] = g[0];
+          gi[pad + a] = g[1];
+        }
+        const T* dk2 = pk.dk[2];
+        for (int q = 0; q < WW; ++q) {
+          P[2 * q] = cr * k2[q] + gr[2] * dk2[q];
+          P[2 * q + 1] = ci * k2[q] + gi[2] * dk2[q];
+          Q0[2 * q] = gr[0] * k2[q];
+          Q0[2 * q + 1] = gi[0] * k2[q];
+          Q1[2 * q] = gr[1] * k2[q];
+          Q1[2 * q + 1] = gi[1] * k2[q];
+        }
+        if (d == 1) {
+          axpy1<VW>(base, n2, T(1), P);
+        } else if (d == 2) {
+          for (int b = 0; b < w1; ++b) axpy2<VW>(base + 2 * b * E2, n2, pk.k[1][b], P, pk.dk[1][b], Q1);
+        } else if (VW == 0) {
+          for (int a = 0; a < w0; ++a)
+            for (int b = 0; b < w1; ++b) {
+              s0[a * w1 + b] = pk.dk[0][a] * pk.k[1][b];
+              s1[a * w1 + b] = pk.k[0][a] * pk.dk[1][b];
+            }
+          for (int a = 0; a < w0; ++a)
+            for (int b = 0; b < w1; ++b)
+              axpy3<VW>(base + 2 * (a * E1 + b) * E2, n2, s01[a * w1 + b], P, s0[a * w1 + b], Q0, s1[a * w1 + b], Q1);
+        } else {
+          // Row (a, b) receives A⊗k2 + B⊗dk2 with complex A = s01·c + s0·g0 + s1·g1, B = s01·g2:
+          // two FMAs per vector instead of three.
+          alignas(64) T K2[VW > 0 ? VW : 1], D2[VW > 0 ? VW : 1];
+          for (int q = 0; q < VW / 2; ++q) {
+            K2[2 * q] = K2[2 * q + 1] = q < WW ? k2[q] : T(0);
+            D2[2 * q] = D2[2 * q + 1] = q < WW ? dk2[q] : T(0);
+          }
+          for (int a = 0; a < w0; ++a) {
+            const T k0a = pk.k[0][a], d0a = pk.dk[0][a];
+            // per plane: c·k0 + g0·dk0 and g1·k0, g2·k0
+            const T pr = cr * k0a + gr[0] * d0a, pi_ = ci * k0a + gi[0] * d0a;
+            const T g1r = gr[1] * k0a, g1i = gi[1] * k0a, g2r = gr[2] * k0a, g2i = gi[2] * k0a;
+            for (int b = 0; b < w1; ++b) {
+              const T k1b = pk.k[1][b], d1b = pk.dk[1][b];
+              const T Ar = pr * k1b + g1r * d1b, Ai = pi_ * k1b + g1i * d1b;
+              const T Br = g2r * k1b, Bi = g2i * k1b;
+              VT Av, Bv;
+              for (int l = 0; l < G; l += 2) {
+                Av[l] = Ar;
+                Av[l + 1] = Ai;
+                Bv[l] = Br;
+                Bv[l + 1] = Bi;
+              }
+              T* row = base + 2 * (a * E1 + b) * E2;
+              for (int q = 0; q < VW; q += G) vst(row + q, vld(row + q) + Av * vld(K2 + q) + Bv * vld(D2 + q));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ---- interpolation of one chunk of sorted points ----
+  template <int W>
+  void interp_range(std::int64_t b0, std::int64_t b1, const T* G_, T* out, std::int64_t t) const {
+    constexpr int VW = vw<W>();
+    const int WW = W > 0 ? W : w;
+    const int n2r = 2 * WW;
+    const int w0 = pad <= 0 ? WW : 1, w1 = pad <= 1 ? WW : 1;
+    const std::int64_t n0 = n3[0], n1 = n3[1], n2 = n3[2];
+    const int rows = grad ? 1 + d : 1;
+    const int LEN = VW > 0 ? VW : n2r;
+    PK pk;
+    alignas(64) T acc[2 * kMaxW + 16], accA[2 * kMaxW + 16], accB[2 * kMaxW + 16], tmp[2 * kMaxW + 16] = {};
+    std::int64_t idx0[kMaxW], idx1[kMaxW];
+    // Results go to a sorted-order block buffer, then are scattered in a tight loop.
+    std::vector<T> ob(static_cast<size_t>(2 * rows * kBlock));
+    T* outb = out + 2 * t * rows * M;
+    for (std::int64_t pb = b0; pb < b1; pb += kBlock) {
+      const std::int64_t pe = std::min<std::int64_t>(b1, pb + kBlock);
+      for (std::int64_t pi = pb; pi < pe; ++pi) {
+        eval_point<W>(pi, grad, pk);
+        for (int a = 0; a < w0; ++a) idx0[a] = nufftm::wrap_near(pk.i0[0] + a, n0);
+        for (int b = 0; b < w1; ++b) idx1[b] = nufftm::wrap_near(pk.i0[1] + b, n1);
+        const std::int64_t s2 = pk.i0[2];
+        const bool contiguous = s2 >= 0 && s2 + WW <= n2;
+        for (int q = 0; q < LEN; ++q) acc[q] = T(0);
+        if (grad)
+          for (int q = 0; q < LEN; ++q) accA[q] = accB[q] = T(0);
+        if (!grad && VW > 0) {
+          // Plain fast path: register accumulators.
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          VT A[NV];
+          for (int v = 0; v < NV; ++v) A[v] = VT{} ;
+          for (int a = 0; a < w0; ++a) {
+            for (int b = 0; b < w1; ++b) {
+              const T* line = G_ + 2 * (idx0[a] * n1 + idx1[b]) * n2;
+              const T* row;
+              if (contiguous) {
+                row = line + 2 * s2;
+              } else {
+                for (int q = 0; q < WW; ++q) {
+                  const std::int64_t g = nufftm::wrap_near(s2 + q, n2);
+                  tmp[2 * q] = line[2 * g];
+                  tmp[2 * q + 1] = line[2 * g + 1];
+                }
+                row = tmp;
+              }
+              const T sc = pk.k[0][a] * pk.k[1][b];
+              for (int v = 0; v < NV; ++v) A[v] += sc * vld(row + v * G);
+            }
+          }
+          for (int v = 0; v < NV; ++v) vst(acc + v * G, A[v]);
+        } else if (VW > 0) {
+          // Gradient fast path (any d; dummy axes have k = 1, dk = 0): per-plane partial sums
+          // PV = Σ_b k1·row, PW = Σ_b dk1·row, then value/∂0/∂1 accumulators; all in registers.
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          VT A[NV], A0[NV], B[NV];
+          for (int v = 0; v < NV; ++v) A[v] = A0[v] = B[v] = VT{};
+          for (int a = 0; a < w0; ++a) {
+            VT PV[NV], PW[NV];
+            for (int v = 0; v < NV; ++v) PV[v] = PW[v] = VT{};
+            for (int b = 0; b < w1; ++b) {
+              const T* line = G_ + 2 * (idx0[a] * n1 + idx1[b]) * n2;
+              const T* row;
+              if (contiguous) {
+                row = line + 2 * s2;
+              } else {
+                for (int q = 0; q < WW; ++q) {
+                  const std::int64_t g = nufftm::wrap_near(s2 + q, n2);
+                  tmp[2 * q] = line[2 * g];
+                  tmp[2 * q + 1] = line[2 * g + 1];
+                }
+                row = tmp;
+              }
+              const T k1 = pk.k[1][b], d1 = pk.dk[1][b];
+              for (int v = 0; v < NV; ++v) {
+                const VT r = vld(row + v * G);
+                PV[v] += k1 * r;
+                PW[v] += d1 * r;
+              }
+            }
+            const T k0 = pk.k[0][a], d0 = pk.dk[0][a];
+            for (int v = 0; v < NV; ++v) {
+              A[v] += k0 * PV[v];
+              A0[v] += d0 * PV[v];
+              B[v] += k0 * PW[v];
+            }
+          }
+          for (int v = 0; v < NV; ++v) {
+            vst(acc + v * G, A[v]);
+            vst(accA + v * G, A0[v]);
+            vst(accB + v * G, B[v]);
+          }
+        }
+        const bool planes = grad && d == 3 && VW > 0;  // 3-D gradient: per-plane partial sums
+        alignas(64) T PV[VW > 0 ? VW : 1], PW[VW > 0 ? VW : 1];
+        for (int a = 0; a < (VW > 0 ? 0 : w0); ++a) {
+          if (planes)
+            for (int q = 0; q < VW; ++q) PV[q] = PW[q] = T(0);
+          for (int b = 0; b < w1; ++b) {
+            const T* line = G_ + 2 * (idx0[a] * n1 + idx1[b]) * n2;
+            const T* row;
+            if (contiguous) {
+              row = line + 2 * s2;
+            } else {
+              for (int q = 0; q < WW; ++q) {
+                const std::int64_t g = nufftm::wrap_near(s2 + q, n2);
+                tmp[2 * q] = line[2 * g];
+                tmp[2 * q + 1] = line[2 * g + 1];
+              }
+              row = tmp;
+            }
+            if (planes) {
+              acc2<VW>(PV, PW, n2r, pk.k[1][b], pk.dk[1][b], row);
+              continue;
+            }
+            const T sc = pk.k[0][a] * pk.k[1][b];
+            if (!grad || d == 1) {
+              axpy1<VW>(acc, n2r, sc, row);
+            } else if (d == 2) {
+              acc2<VW>(acc, accB, n2r, sc, pk.k[0][a] * pk.dk[1][b], row);
+            } else {
+              acc3<VW>(acc, accA, accB, n2r, sc, pk.dk[0][a] * pk.k[1][b], pk.k[0][a] * pk.dk[1][b], row);
+            }
+          }
+          if (planes) {
+            // value += k0·PV, ∂0 += dk0·PV, ∂1 += k0·PW
+            acc2<VW>(acc, accA, n2r, pk.k[0][a], pk.dk[0][a], PV);
+            axpy1<VW>(accB, n2r, pk.k[0][a], PW);
+          }
+        }
+        const T* k2 = pk.k[2];
+        T vr = 0, vi = 0;
+        for (int q = 0; q < WW; ++q) {
+          vr += acc[2 * q] * k2[q];
+          vi += acc[2 * q + 1] * k2[q];
+        }
+        T* o = ob.data() + 2 * rows * (pi - pb);
+        o[0] = vr;
+        o[1] = vi;
+        if (!grad) continue;
+        // Derivatives on padded axes: 2 from acc·dk2, 1 from accB·k2, 0 from accA·k2.
+        T dr[3] = {0, 0, 0}, di[3] = {0, 0, 0};
+        const T* dk2 = pk.dk[2];
+        for (int q = 0; q < WW; ++q) {
+          dr[2] += acc[2 * q] * dk2[q];
+          di[2] += acc[2 * q + 1] * dk2[q];
+          dr[1] += accB[2 * q] * k2[q];
+          di[1] += accB[2 * q + 1] * k2[q];
+          dr[0] += accA[2 * q] * k2[q];
+          di[0] += accA[2 * q + 1] * k2[q];
+        }
+        for (int a = 0; a < d; ++a) {
+          T* oa = o + 2 * (1 + a);
+          oa[0] = dr[pad + a];
+          oa[1] = di[pad + a];
+        }
+      }
+      for (std::int64_t pi = pb; pi < pe; ++pi) {
+        const std::int64_t j = order[pi];
+        if (pi + kPrefetch < pe) {
+          const std::int64_t jp = order[pi + kPrefetch];
+          for (int r = 0; r < rows; ++r) __builtin_prefetch(outb + 2 * (r * M + jp), 1);
+        }
+        const T* src = ob.data() + 2 * rows * (pi - pb);
+        for (int r = 0; r < rows; ++r) {
+          outb[2 * (r * M + j)] = src[2 * r];
+          outb[2 * (r * M + j) + 1] = src[2 * r + 1];
+        }
+      }
+    }
+  }
+
+  template <typename Fn>
+  void dispatch_w(Fn&& fn) const;
+
+  // Folds the slabs into fine grid G (one transform).
+  void reduce(T* G) const {
+    const int sa = pad;
+    const std::int64_t ns = n3[sa];
+    std::int64_t Gin = 1, Lin = 1;
+    for (int a = sa + 1; a < 3; ++a) {
+      Gin *= n3[a];
+      Lin *= E[a];
+    }
+    const std::int64_t n1 = n3[1], n2 = n3[2];
+    const std::int64_t E1 = E[1], E2 = E[2];
+    auto fold_line = [&](T* __restrict__ g, const T* __restrict__ l) {
+      // local index li ↔ global li − off (mod n2), li in [0, E2), E2 = n2 + w
+      const std::int64_t a = std::min<std::int64_t>(off, E2);
+      for (std::int64_t i = 0; i < 2 * a; ++i) g[2 * (n2 - off) + i] += l[i];
+      for (std::int64_t i = 0; i < 2 * n2; ++i) g[i] += l[2 * off + i];
+      for (std::int64_t i = 2 * (off + n2); i < 2 * E2; ++i) g[i - 2 * (off + n2)] += l[i];
+    };
+    parallel_for(ns, threads, [&](std::int64_t g0, std::int64_t g1, int) {
+      for (std::int64_t g = g0; g < g1; ++g) {
+        T* Gp = G + 2 * g * Gin;
+        std::fill(Gp, Gp + 2 * Gin, T(0));
+        for (size_t c = 0; c < chunks.size(); ++c) {
+          const Chunk& ch = chunks[c];
+          if (ch.e <= ch.b) continue;
+          const T* slab = slabs[c].data();
+          for (std::int64_t r = nufftm::wrap(g - ch.lo, ns); r < ch.len; r += ns) {
+            const T* L = slab + 2 * r * Lin;
+            if (d == 1) {
+              Gp[0] += L[0];
+              Gp[1] += L[1];
+            } else if (d == 2) {
+              fold_line(Gp, L);
+            } else {
+              for (std::int64_t l1 = 0; l1 < E1; ++l1) fold_line(Gp + 2 * nufftm::wrap(l1 - off, n1) * n2, L + 2 * l1 * E2);
+            }
+          }
+        }
+      }
+    }, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(Gin, 1)));
+  }
+
+  void set_points(const T* pts, std::int64_t Mnew) {
+    if (Mnew < 0) throw OpFailure("INVALID_ARGUMENT", "M must be a non-negative integer");
+    if (Mnew >= (std::int64_t(1) << 32) - 1) throw OpFailure("SIZE_TOO_LARGE", "M = " + std::to_string(Mnew) + " exceeds 2^32 - 2 points");
+    // Validate.
+    for (std::int64_t i = 0; i < d * Mnew; ++i) {
+      if (!std::isfinite(static_cast<double>(pts[i]))) {
+        throw OpFailure("NON_FINITE", "non-finite point coordinate at index " + std::to_string(i));
+      }
+    }
+    const int bs = d == 3 ? 8 : 16;
+    std::int64_t nb[3] = {1, 1, 1};
+    std::int64_t nbins = 1;
+    for (int a = 0; a < d; ++a) {
+      nb[a] = (n3[pad + a] + bs - 1) / bs;
+      nbins *= nb[a];
+    }
+    std::vector<double> y(static_cast<size_t>(d * Mnew));
+    std::vector<std::uint32_t> key(static_cast<size_t>(Mnew));
+    parallel_for(Mnew, threads, [&](std::int64_t j0, std::int64_t j1, int) {
+      for (int a = 0; a < d; ++a) {
+        const double n = static_cast<double>(n3[pad + a]);
+        for (std::int64_t j = j0; j < j1; ++j) y[a * Mnew + j] = nufftm::fold(static_cast<double>(pts[a * Mnew + j]), n);
+      }
+      for (std::int64_t j = j0; j < j1; ++j) {
+        std::int64_t k = 0;
+        for (int a = 0; a < d; ++a) {
+          const std::int64_t bi = std::min<std::int64_t>(nb[a] - 1, static_cast<std::int64_t>(std::floor(y[a * Mnew + j] / bs)));
+          k = k * nb[a] + bi;
+        }
+        key[j] = static_cast<std::uint32_t>(k);
+      }
+    }, 4096);
+    std::vector<std::uint32_t> count(static_cast<size_t>(nbins + 1), 0);
+    for (std::int64_t j = 0; j < Mnew; ++j) count[key[j] + 1]++;
+    for (std::int64_t b = 0; b < nbins; ++b) count[b + 1] += count[b];
+    std::vector<std::uint32_t> ord(static_cast<size_t>(Mnew));
+    for (std::int64_t j = 0; j < Mnew; ++j) ord[count[key[j]]++] = static_cast<std::uint32_t>(j);
+    std::vector<double> ysorted(static_cast<size_t>(d * Mnew));
+    parallel_for(Mnew, threads, [&](std::int64_t p0, std::int64_t p1, int) {
+      for (int a = 0; a < d; ++a)
+        for (std::int64_t p = p0; p < p1; ++p) ysorted[a * Mnew + p] = y[a * Mnew + ord[p]];
+    }, 4096);
+    // Chunks (one per thread) and their slabs along the slab axis (the first real axis).
+    const std::int64_t nch = Mnew == 0 ? 0 : std::max<std::int64_t>(1, std::min<std::int64_t>(threads, (Mnew + 255) / 256));
+    std::vector<Chunk> chs(static_cast<size_t>(nch));
+    for (std::int64_t c = 0; c < nch; ++c) {
+      Chunk& ch = chs[c];
+      ch.b = Mnew * c / nch;
+      ch.e = Mnew * (c + 1) / nch;
+      int lo = 1 << 30, hi = -(1 << 30);
+      for (std::int64_t p = ch.b; p < ch.e; ++p) {
+        int i0;
+        double u;
+        nufftm::kernel_start(ysorted[p], w, i0, u);  // row 0 of [d][M] is the slab axis
+        lo = std::min(lo, i0);
+        hi = std::max(hi, i0 + w - 1);
+      }
+      ch.lo = lo;
+      ch.len = ch.e > ch.b ? hi - lo + 1 : 0;
+    }
+    // Commit.
+    M = Mnew;
+    order = std::move(ord);
+    ys = std::move(ysorted);
+    chunks = std::move(chs);
+    slabs.clear();
+  }
+
+  void alloc_slabs() {
+    if (slabs.size() == chunks.size()) return;
+    slabs.resize(chunks.size());
+    std::int64_t Lin = 1;
+    for (int a = pad + 1; a < 3; ++a) Lin *= E[a];
+    for (size_t c = 0; c < chunks.size(); ++c) slabs[c].resize(static_cast<size_t>(2 * chunks[c].len * Lin + kPadReals));
+  }
+
+  // Mode array <-> fine grid with 1/φ̂ scaling, one transform at a time.
+  void deconvolve(const T* src, T* dst, bool from_fine, std::int64_t t) const {
+    const std::int64_t N0 = N3[0], N1 = N3[1], N2 = N3[2], nf1 = n3[1], nf2 = n3[2];
+    const std::int64_t* F0 = F[0].data();
+    const std::int64_t* F1 = F[1].data();
+    const std::int64_t* F2 = F[2].data();
+    const T *S0 = S[0].data(), *S1 = S[1].data(), *S2 = S[2].data();
+    const std::int64_t mb = t * nmodes, fb = t * nfine;
+    parallel_for(N0 * N1, threads, [&](std::int64_t r0, std::int64_t r1, int) {
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const std::int64_t a = r / N1, b = r % N1;
+        const std::int64_t rowF = fb + (F0[a] * nf1 + F1[b]) * nf2;
+        const T s01 = S0[a] * S1[b];
+        const std::int64_t m0 = mb + r * N2;
+        if (from_fine) {
+          const T* g = src + 2 * rowF;
+          T* o = dst + 2 * m0;
+          for (std::int64_t c = 0; c < N2; ++c) {
+            const T s = s01 * S2[c];
+            o[2 * c] = g[2 * F2[c]] * s;
+            o[2 * c + 1] = g[2 * F2[c] + 1] * s;
+          }
+        } else {
+          const T* m = src + 2 * m0;
+          T* g = dst + 2 * rowF;
+          for (std::int64_t c = 0; c < N2; ++c) {
+            const T s = s01 * S2[c];
+            g[2 * F2[c]] = m[2 * c] * s;
+            g[2 * F2[c] + 1] = m[2 * c + 1] * s;
+          }
+        }
+      }
+    }, std::max<std::int64_t>(1, 2048 / std::max<std::int64_t>(N2, 1)));
+  }
+
+  void execute(const T* in, T* out, NufftTimings& tm) {
+    const double t0 = now_ms();
+    const std::int64_t glen = 2 * nfine * ntransf;
+    if (static_cast<std::int64_t>(grid.size()) != glen + kPadReals) {
+      grid.clear();
+      grid.shrink_to_fit();
+      grid.resize(static_cast<size_t>(glen + kPadReals));
+    }
+    T* G = grid.data();
+    double spread = 0, ffts = 0, dec = 0;
+    if (type == 1) {
+      alloc_slabs();
+      double a = now_ms();
+      for (std::int64_t t = 0; t < ntransf; ++t) {
+        T* Gt = G + 2 * t * nfine;
+        if (chunks.empty()) {
+          std::fill(Gt, Gt + 2 * nfine, T(0));
+          continue;
+        }
+        parallel_for(static_cast<std::int64_t>(chunks.size()), static_cast<int>(chunks.size()), [&](std::int64_t c0, std::int64_t c1, int) {
+          for (std::int64_t c = c0; c < c1; ++c) {
+            std::vector<T>& sl = slabs[c];
+            std::fill(sl.begin(), sl.end(), T(0));
+            dispatch_w([&](auto wc) { this->template spread_chunk<decltype(wc)::value>(chunks[c], sl.data(), in, t); });
+          }
+        });
+        reduce(Gt);
+      }
+      double b = now_ms();
+      spread = b - a;
+      fft.execute(G, ntransf, threads);
+      double c = now_ms();
+      ffts = c - b;
+      for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(G, out, true, t);
+      dec = now_ms() - c;
+    } else {
+      double a = now_ms();
+      parallel_for(glen, threads, [&](std::int64_t i0, std::int64_t i1, int) { std::fill(G + i0, G + i1, T(0)); }, 1 << 16);
+      for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(in, G, false, t);
+      double b = now_ms();
+      dec = b - a;
+      fft.execute(G, ntransf, threads);
+      double c = now_ms();
+      ffts = c - b;
+      for (std::int64_t t = 0; t < ntransf; ++t) {
+        const T* Gt = G + 2 * t * nfine;
+        parallel_for(M, threads, [&](std::int64_t p0, std::int64_t p1, int) {
+          dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, out, t); });
+        }, 1024);
+      }
+      spread = now_ms() - c;
+    }
+    tm.spread_ms = spread;
+    tm.fft_ms = ffts;
+    tm.deconvolve_ms = dec;
+    tm.total_ms = now_ms() - t0;
+  }
+};
+
+template <int V>
+struct IntC {
+  static constexpr int value = V;
+};
+
+template <typename T>
+template <typename Fn>
+void Engine<T>::dispatch_w(Fn&& fn) const {
+  switch (w) {
+    case 2: fn(IntC<2>{}); break;
+    case 3: fn(IntC<3>{}); break;
+    case 4: fn(IntC<4>{}); break;
+    case 5: fn(IntC<5>{}); break;
+    case 6: fn(IntC<6>{}); break;
+    case 7: fn(IntC<7>{}); break;
+    case 8: fn(IntC<8>{}); break;
+    case 9: fn(IntC<9>{}); break;
+    case 10: fn(IntC<10>{}); break;
+    case 11: fn(IntC<11>{}); break;
+    case 12: fn(IntC<12>{}); break;
+    case 13: fn(IntC<13>{}); break;
+    case 14: fn(IntC<14>{}); break;
+    case 15: fn(IntC<15>{}); break;
+    case 16: fn(IntC<16>{}); break;
+    default: fn(IntC<0>{}); break;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+struct NufftPlan::Impl {
+  NufftOptions opts;
+  NufftInfo info;
+  NufftTimings tm;
+  std::mutex mu;
+  std::unique_ptr<Engine<float>> ef;
+  std::unique_ptr<Engine<double>> ed;
+
+  template <typename T>
+  void init(Engine<T>& e, const NufftKernel& k) {
+    const int d = opts.dim;
+    e.d = d;
+    e.pad = 3 - d;
+    e.w = k.width;
+    e.deg = k.degree;
+    e.threads = resolve_threads(opts.threads);
+    e.type = opts.type;
+    e.grad = opts.gradient;
+    e.ntransf = opts.ntransf;
+    e.ks = ((k.width + Engine<T>::G - 1) / Engine<T>::G) * Engine<T>::G;
+    e.coeffs.assign(static_cast<size_t>((k.degree + 1) * e.ks), T(0));
+    e.dcoeffs.assign(e.coeffs.size(), T(0));
+    for (int p = 0; p <= k.degree; ++p)
+      for (int j = 0; j < k.width; ++j) {
+        e.coeffs[p * e.ks + j] = static_cast<T>(k.coeffs[p * k.width + j]);
+        e.dcoeffs[p * e.ks + j] = static_cast<T>(k.dcoeffs[p * k.width + j]);
+      }
+    std::vector<std::int64_t> shape;
+    for (int pa = 0; pa < 3; ++pa) {
+      if (pa < e.pad) {
+        e.n3[pa] = 1;
+        e.N3[pa] = 1;
+        e.F[pa] = {0};
+        e.S[pa] = {T(1)};
+        e.E[pa] = 1;
+        continue;
+      }
+      const int a = pa - e.pad;
+      const std::int64_t N = opts.modes[a], nf = info.fine[a];
+      e.n3[pa] = nf;
+      e.N3[pa] = N;
+      e.E[pa] = nf + k.width;  // used for non-slab axes
+      e.dscale[pa] = nufftm::deriv_scale(k.width, static_cast<double>(nf));
+      shape.push_back(nf);
+      const std::vector<double> phat = nufft_kernel_fseries(k.width, k.beta, nf, N);
+      e.F[pa].resize(static_cast<size_t>(N));
+      e.S[pa].resize(static_cast<size_t>(N));
+      for (std::int64_t m = 0; m < N; ++m) {
+        const std::int64_t kk = nufftm::mode_k(m, N, opts.modeord);
+        e.F[pa][m] = nufftm::fine_index(kk, nf);
+        e.S[pa][m] = static_cast<T>(1 / phat[nufftm::phat_index(kk, N)]);
+      }
+    }
+    e.off = k.width / 2;
+    e.nfine = e.n3[0] * e.n3[1] * e.n3[2];
+    e.nmodes = e.N3[0] * e.N3[1] * e.N3[2];
+    e.fft = FftNd<T>(shape, opts.isign);
+  }
+};
+
+NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
+  Impl& p = *impl_;
+  p.opts = o;
+  if (o.type != 1 && o.type != 2) throw OpFailure("INVALID_ARGUMENT", "type must be 1 or 2, got " + std::to_string(o.type));
+  if (o.dim < 1 || o.dim > 3) throw OpFailure("INVALID_ARGUMENT", "modes must have 1 to 3 entries, got " + std::to_string(o.dim));
+  for (int a = 0; a < o.dim; ++a)
+    if (o.modes[a] < 1) throw OpFailure("INVALID_ARGUMENT", "modes must be positive integers");
+  if (o.ntransf < 1) throw OpFailure("INVALID_ARGUMENT", "ntransf must be a positive integer");
+  if (o.isign != 1 && o.isign != -1) throw OpFailure("INVALID_ARGUMENT", "isign must be 1 or -1");
+  if (o.modeord != 0 && o.modeord != 1) throw OpFailure("INVALID_ARGUMENT", "modeord must be 0 or 1");
+  const NufftKernel k = nufft_choose_kernel(o.eps, o.upsampfac, o.f32, o.gradient, o.width);
+  p.info.width = k.width;
+  p.info.beta = k.beta;
+  p.info.upsampfac = k.upsampfac;
+  p.info.gradient_width_increase = k.gradient_width_increase;
+  p.info.degree = k.degree;
+  double total = static_cast<double>(o.ntransf) * 2;
+  for (int a = 0; a < o.dim; ++a) {
+    if (o.modes[a] > (std::int64_t(1) << 40)) throw OpFailure("SIZE_TOO_LARGE", "modes too large");
+    p.info.fine[a] = nufft_fine_grid_size(o.modes[a], k.upsampfac, k.width);
+    total *= static_cast<double>(p.info.fine[a]);
+  }
+  if (total > 9.0e15 / 8 || total * (o.f32 ? 4 : 8) > 6.4e13) {
+    throw OpFailure("SIZE_TOO_LARGE", "fine grid of " + fmt_num(total / 2) + " complex values is too large");
+  }
+  if (o.f32) {
+    p.ef.reset(new Engine<float>());
+    p.init(*p.ef, k);
+  } else {
+    p.ed.reset(new Engine<double>());
+    p.init(*p.ed, k);
+  }
+}
+
+NufftPlan::~NufftPlan() = default;
+
+const NufftOptions& NufftPlan::options() const { return impl_->opts; }
+const NufftInfo& NufftPlan::info() const { return impl_->info; }
+
+void NufftPlan::set_points(const float* pts, std::int64_t M) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->ef) throw OpFailure("INVALID_DTYPE", "setPoints: points must be Float64Array for complex128");
+  const double t0 = now_ms();
+  impl_->ef->set_points(pts, M);
+  impl_->tm.sort_ms = now_ms() - t0;
+}
+
+void NufftPlan::set_points(const double* pts, std::int64_t M) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->ed) throw OpFailure("INVALID_DTYPE", "setPoints: points must be Float32Array for complex64");
+  const double t0 = now_ms();
+  impl_->ed->set_points(pts, M);
+  impl_->tm.sort_ms = now_ms() - t0;
+}
+
+std::int64_t NufftPlan::num_points() const {
+  return impl_->ef ? impl_->ef->M : impl_->ed->M;
+}
+
+std::int64_t NufftPlan::input_length(std::int64_t M) const {
+  const NufftOptions& o = impl_->opts;
+  std::int64_t nm = 1;
+  for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
+  return o.type == 1 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+}
+
+std::int64_t NufftPlan::output_length(std::int64_t M) const {
+  const NufftOptions& o = impl_->opts;
+  std::int64_t nm = 1;
+  for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
+  return o.type == 2 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+}
+
+namespace {
+template <typename T>
+void run_execute(NufftPlan& plan, Engine<T>* e, const T* in, std::int64_t in_len, T* out, std::int64_t out_len,
+                 NufftTimings& tm) {
+  if (!e) throw OpFailure("INVALID_DTYPE", "execute: input/output element type does not match the plan's dtype");
+  if (e->M < 0) throw OpFailure("INVALID_ARGUMENT", "setPoints must be called before execute");
+  const std::int64_t need_in = plan.input_length(e->M), need_out = plan.output_length(e->M);
+  if (in_len < need_in) {
+    throw OpFailure("INVALID_SHAPE", "input has " + std::to_string(in_len) + " entries, expected " + std::to_string(need_in));
+  }
+  if (out_len < need_out) {
+    throw OpFailure("INVALID_SHAPE", "output has " + std::to_string(out_len) + " entries, expected " + std::to_string(need_out));
+  }
+  e->execute(in, out, tm);
+}
+}  // namespace
+
+void NufftPlan::execute(const float* in, std::int64_t in_len, float* out, std::int64_t out_len) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  run_execute<float>(*this, impl_->ef.get(), in, in_len, out, out_len, impl_->tm);
+}
+
+void NufftPlan::execute(const double* in, std::int64_t in_len, double* out, std::int64_t out_len) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  run_execute<double>(*this, impl_->ed.get(), in, in_len, out, out_len, impl_->tm);
+}
+
+NufftTimings NufftPlan::timings() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->tm;
+}
+
+}  // namespace rk
