@@ -10,7 +10,7 @@ const BACKENDS: readonly Backend[] = ['cuda', 'native', 'js'];
 /** `recon-kernels bench ...` */
 export interface BenchArgs {
   command: 'bench';
-  /** A registered family name or 'all'. */
+  /** A registered family name, 'all', or 'default' (a representative row set of every family). */
   family: string;
   /** Backends asked for with --backends, or undefined for every available one. */
   backends?: Backend[];
@@ -57,12 +57,12 @@ export class UsageError extends Error {
 export function usage(families: readonly string[]): string {
   return [
     'Usage:',
-    `  recon-kernels bench [${[...families, 'all'].join('|')}] [--backends cuda,native,js] [--repeat N]`,
+    `  recon-kernels bench [${[...families, 'all', 'default'].join('|')}] [--backends cuda,native,js] [--repeat N]`,
     '                      [--json FILE] [--compare FILE] [--quick]',
     '  recon-kernels info [--json]',
     '  recon-kernels demo [--out DIR] [--backend cuda|native|js] [--json FILE]',
     '',
-    'bench   times each workload of the family (default: all) on each backend (default: every',
+    'bench   times each workload of the family (default: a representative set of every family, about a minute) on each backend (default: every',
     '        available one) after a warm-up, and prints a table of median/min/max times.',
     '  --backends LIST  comma-separated subset of cuda,native,js',
     '  --repeat N       timed runs per row (default: as many as fit in ~1.5 s, at least 3)',
@@ -105,13 +105,13 @@ function parseRepeat(value: string): number {
 }
 
 function parseBench(argv: readonly string[], families: readonly string[]): BenchArgs {
-  const out: BenchArgs = { command: 'bench', family: 'all', quick: false };
+  const out: BenchArgs = { command: 'bench', family: 'default', quick: false };
   let familySeen = false;
   for (let i = 0; i < argv.length; ) {
     const a = argv[i];
     if (!a.startsWith('-')) {
       if (familySeen) throw new UsageError(`unexpected argument '${a}'`);
-      if (a !== 'all' && !families.includes(a)) throw new UsageError(`unknown family '${a}'; known: ${[...families, 'all'].join(', ')}`);
+      if (a !== 'all' && a !== 'default' && !families.includes(a)) throw new UsageError(`unknown family '${a}'; known: ${[...families, 'all', 'default'].join(', ')}`);
       out.family = a;
       familySeen = true;
       i++;
