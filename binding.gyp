@@ -30,7 +30,8 @@
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
         "RK_WITH_CUDA=0",
-        "RK_BUILDER=\"node-gyp\""
+        "RK_BUILDER=\"node-gyp\"",
+        "RK_ADDON_VERSION=\"<!(node -p \"require('./package.json').version\")\""
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],

@@ -32,6 +32,14 @@ struct NufftOptions {
   bool f32 = false;                        // complex64 (float) vs complex128 (double)
   int width = 0;                           // plain-width override, 0 = from eps
   int threads = 0;                         // 0 = default (RECON_KERNELS_THREADS or hardware)
+  // Batched point sets: points [P, d, M], data [P, ntransf, M] / [P, ntransf, N1..Nd]; the
+  // engine handles all P·ntransf grids in one execute (set p uses transforms p·ntransf..).
+  int P = 1;
+  // Per-axis overrides (0 = none): plain width per axis (else `width`, else from eps) and
+  // fine-grid size per axis (2,3,5-smooth, > N, ≥ 2·max width; β then uses σ = nf/N). Default
+  // fine grids use the largest width. Matches lib/nufft/params.ts axisLayout.
+  int widths[3] = {0, 0, 0};
+  std::int64_t fine_grid[3] = {0, 0, 0};
 };
 
 struct NufftInfo {
@@ -41,6 +49,8 @@ struct NufftInfo {
   std::int64_t fine[3] = {1, 1, 1};
   int gradient_width_increase = 0;
   int degree = 0;
+  int widths[3] = {0, 0, 0};   // per axis (width is their maximum)
+  double betas[3] = {0, 0, 0};
 };
 
 // Wall-clock ms: sort from the last set_points, the rest from the last execute.
@@ -72,7 +82,7 @@ class NufftPlan {
 
   const NufftOptions& options() const;
   const NufftInfo& info() const;
-  // Copies, validates (finite), folds and sorts the points [d, M]. The element type must match
+  // Copies, validates (finite), folds and sorts the points [P, d, M] (M per set). The element type must match
   // the plan's precision (float for f32). Thread-safe (serialised with execute).
   void set_points(const float* pts, std::int64_t M);
   void set_points(const double* pts, std::int64_t M);

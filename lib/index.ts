@@ -19,3 +19,4 @@ export * as nufft from './nufft/index';
 export * as gridding from './gridding/index';
 export * as tomo from './tomo/index';
 export * as phantom from './phantom/index';
+export * as mri from './mri/index';

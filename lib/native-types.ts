@@ -129,8 +129,12 @@ export interface NativeNufftOptions {
   upsampfac: number;
   gradient: boolean;
   dtype: 'complex64' | 'complex128';
-  /** Plain kernel width override; 0 = from eps. */
-  width: number;
+  /** Plain kernel width override; 0 = from eps; or one plain width per axis. */
+  width: number | number[];
+  /** Fine-grid size per axis (2,3,5-smooth, above N); [] or absent = σ·N. */
+  fineGrid?: number[];
+  /** Number of independent point sets (points [P, d, M], data [P, ntransf, ...]); default 1. */
+  P?: number;
   /** 0 = default (RECON_KERNELS_THREADS or hardware). */
   threads: number;
   /** -1 = CPU; >= 0 CUDA (throws CUDA_UNAVAILABLE for now). */

@@ -13,6 +13,9 @@
 #include "binding_util.h"
 #include "nufft.h"
 #include "nufft_binding.h"
+#if RK_WITH_CUDA
+#include "nufft_cuda.h"
+#endif
 
 namespace rk {
 namespace {
@@ -70,6 +73,11 @@ class NufftPlanWrap : public Napi::ObjectWrap<NufftPlanWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<NufftPlan> plan_;
+#if RK_WITH_CUDA
+  std::shared_ptr<NufftCudaPlan> cplan_;  // device >= 0 (then plan_ is null)
+  Napi::Value CudaSetPoints(const Napi::CallbackInfo& info);
+  Napi::Value CudaExecute(const Napi::CallbackInfo& info);
+#endif
   bool f32_ = false;
   int dim_ = 1;
   std::int64_t pending_m_ = -1;  // M of the last accepted setPoints call
@@ -110,10 +118,52 @@ NufftPlanWrap::NufftPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
       throw OpFailure("INVALID_DTYPE", "dtype must be 'complex64' or 'complex128', got '" + dtype + "'");
     }
     o.f32 = dtype == "complex64";
-    o.width = static_cast<int>(GetInt(a, "width"));
+    // width: a number (0 = from eps) or one plain width per axis; fineGrid: [] or one size per
+    // axis; P: number of point sets (default 1).
+    Napi::Value wv = a.Get("width");
+    if (wv.IsArray()) {
+      Napi::Array wa = wv.As<Napi::Array>();
+      if (static_cast<int>(wa.Length()) != o.dim) throw OpFailure("INVALID_ARGUMENT", "width must be a number or an array with one width per axis");
+      for (uint32_t i = 0; i < wa.Length(); ++i) {
+        Napi::Value v = wa.Get(i);
+        const double dv = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+        if (!(dv >= 2 && dv <= 32) || dv != static_cast<double>(static_cast<int>(dv))) throw OpFailure("INVALID_ARGUMENT", "width entries must be integers from 2 to 16");
+        o.widths[i] = static_cast<int>(dv);
+      }
+    } else {
+      o.width = static_cast<int>(GetInt(a, "width"));
+    }
+    Napi::Value fv = a.Get("fineGrid");
+    if (fv.IsArray() && fv.As<Napi::Array>().Length() > 0) {
+      Napi::Array fa = fv.As<Napi::Array>();
+      if (static_cast<int>(fa.Length()) != o.dim) throw OpFailure("INVALID_ARGUMENT", "fineGrid must have one size per axis");
+      for (uint32_t i = 0; i < fa.Length(); ++i) {
+        Napi::Value v = fa.Get(i);
+        const double dv = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+        if (!(dv >= 1 && dv < 9e15) || dv != static_cast<double>(static_cast<std::int64_t>(dv))) throw OpFailure("INVALID_ARGUMENT", "fineGrid entries must be positive integers");
+        o.fine_grid[i] = static_cast<std::int64_t>(dv);
+      }
+    } else if (!fv.IsUndefined() && !fv.IsArray()) {
+      throw OpFailure("INVALID_ARGUMENT", "fineGrid must be an array of sizes");
+    }
+    Napi::Value pv = a.Get("P");
+    if (!pv.IsUndefined()) {
+      const double dv = pv.IsNumber() ? pv.As<Napi::Number>().DoubleValue() : -1;
+      if (!(dv >= 1 && dv <= (1 << 30)) || dv != static_cast<double>(static_cast<int>(dv))) throw OpFailure("INVALID_ARGUMENT", "P must be a positive integer");
+      o.P = static_cast<int>(dv);
+    }
     o.threads = static_cast<int>(GetInt(a, "threads"));
     const std::int64_t device = GetInt(a, "device");
-    if (device >= 0) throw OpFailure("CUDA_UNAVAILABLE", "NufftPlan: the CUDA NUFFT backend is not implemented yet (device " + std::to_string(device) + ")");
+    if (device >= 0) {
+#if RK_WITH_CUDA
+      cplan_ = std::make_shared<NufftCudaPlan>(o, static_cast<int>(device));
+      f32_ = o.f32;
+      dim_ = o.dim;
+      return env.Undefined();
+#else
+      throw OpFailure("CUDA_UNAVAILABLE", "NufftPlan: this build has no CUDA backend (device " + std::to_string(device) + ")");
+#endif
+    }
     plan_ = std::make_shared<NufftPlan>(o);
     f32_ = o.f32;
     dim_ = o.dim;
@@ -124,8 +174,13 @@ NufftPlanWrap::NufftPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
 Napi::Value NufftPlanWrap::GetInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return GuardCoded(env, [&]() -> Napi::Value {
+#if RK_WITH_CUDA
+    std::shared_ptr<NufftPlan> p = cplan_ ? nullptr : Plan("info");
+    const NufftInfo& i = cplan_ ? cplan_->info() : p->info();
+#else
     std::shared_ptr<NufftPlan> p = Plan("info");
     const NufftInfo& i = p->info();
+#endif
     Napi::Object o = Napi::Object::New(env);
     o.Set("width", i.width);
     o.Set("beta", i.beta);
@@ -134,6 +189,13 @@ Napi::Value NufftPlanWrap::GetInfo(const Napi::CallbackInfo& info) {
     for (int a = 0; a < dim_; ++a) fine.Set(static_cast<uint32_t>(a), Napi::Number::New(env, static_cast<double>(i.fine[a])));
     o.Set("fineGrid", fine);
     o.Set("gradientWidthIncrease", i.gradient_width_increase);
+    Napi::Array widths = Napi::Array::New(env, dim_), betas = Napi::Array::New(env, dim_);
+    for (int a = 0; a < dim_; ++a) {
+      widths.Set(static_cast<uint32_t>(a), Napi::Number::New(env, i.widths[a]));
+      betas.Set(static_cast<uint32_t>(a), Napi::Number::New(env, i.betas[a]));
+    }
+    o.Set("widths", widths);
+    o.Set("betas", betas);
     return o;
   });
 }
@@ -159,6 +221,9 @@ static void* TypedData(const Napi::Value& v) {
 Napi::Value NufftPlanWrap::SetPoints(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return GuardCoded(env, [&]() -> Napi::Value {
+#if RK_WITH_CUDA
+    if (cplan_) return CudaSetPoints(info);
+#endif
     std::shared_ptr<NufftPlan> p = Plan("setPoints");
     Napi::Value ptsv = info[0];
     const std::int64_t len = TypedLength(ptsv, f32_, "setPoints: points");
@@ -168,8 +233,9 @@ Napi::Value NufftPlanWrap::SetPoints(const Napi::CallbackInfo& info) {
       throw OpFailure("INVALID_ARGUMENT", "setPoints: M must be a non-negative integer");
     }
     const std::int64_t M = static_cast<std::int64_t>(Md);
-    if (len < dim_ * M) {
-      throw OpFailure("INVALID_SHAPE", "setPoints: points has " + std::to_string(len) + " entries, expected d*M = " + std::to_string(dim_ * M));
+    const std::int64_t P = p->options().P;
+    if (len < P * dim_ * M) {
+      throw OpFailure("INVALID_SHAPE", "setPoints: points has " + std::to_string(len) + " entries, expected P*d*M = " + std::to_string(P * dim_ * M));
     }
     const bool sync = info[2].ToBoolean();
     void* data = TypedData(ptsv);
@@ -187,6 +253,9 @@ Napi::Value NufftPlanWrap::SetPoints(const Napi::CallbackInfo& info) {
 Napi::Value NufftPlanWrap::Execute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return GuardCoded(env, [&]() -> Napi::Value {
+#if RK_WITH_CUDA
+    if (cplan_) return CudaExecute(info);
+#endif
     std::shared_ptr<NufftPlan> p = Plan("execute");
     Napi::Value inv = info[0], outv = info[1];
     const std::int64_t in_len = TypedLength(inv, f32_, "execute: input");
@@ -211,11 +280,78 @@ Napi::Value NufftPlanWrap::Execute(const Napi::CallbackInfo& info) {
   });
 }
 
+#if RK_WITH_CUDA
+// CUDA plans take DeviceBuffers on the plan's device, or host typed arrays (uploaded once by
+// the plan, outputs downloaded). len: element count (reals) of the storage.
+static Storage CudaStorage(const Napi::Value& v, bool f32, int device, const char* what, std::int64_t& len) {
+  Storage s = GetStorage(v, what);
+  if (!s.present) throw OpFailure("INVALID_ARGUMENT", std::string(what) + ": expected a DeviceBuffer or a typed array");
+  if (s.device < 0) {
+    len = TypedLength(v, f32, what);
+  } else {
+    if (s.device != device) {
+      throw OpFailure("DEVICE_MISMATCH", std::string(what) + " is on cuda:" + std::to_string(s.device) + " but the plan is on cuda:" + std::to_string(device));
+    }
+    len = s.bytes / static_cast<std::int64_t>(f32 ? sizeof(float) : sizeof(double));
+  }
+  return s;
+}
+
+Napi::Value NufftPlanWrap::CudaSetPoints(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<NufftCudaPlan> p = cplan_;
+  Napi::Value ptsv = info[0];
+  std::int64_t len = 0;
+  const Storage s = CudaStorage(ptsv, f32_, p->device(), "setPoints: points", len);
+  if (!info[1].IsNumber()) throw OpFailure("INVALID_ARGUMENT", "setPoints: M must be a number");
+  const double Md = info[1].As<Napi::Number>().DoubleValue();
+  if (!(Md >= 0) || Md != static_cast<double>(static_cast<std::int64_t>(Md))) {
+    throw OpFailure("INVALID_ARGUMENT", "setPoints: M must be a non-negative integer");
+  }
+  const std::int64_t M = static_cast<std::int64_t>(Md);
+  if (len < dim_ * M) {
+    throw OpFailure("INVALID_SHAPE", "setPoints: points has " + std::to_string(len) + " entries, expected d*M = " + std::to_string(dim_ * M));
+  }
+  const bool sync = info[2].ToBoolean();
+  if (!sync) pending_m_ = M;
+  Napi::Value r = RunPlanOp(env, sync, {info.This(), ptsv}, [p, s, M]() { p->set_points(s.ptr, s.device >= 0, M); });
+  pending_m_ = M;
+  return r;
+}
+
+Napi::Value NufftPlanWrap::CudaExecute(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<NufftCudaPlan> p = cplan_;
+  Napi::Value inv = info[0], outv = info[1];
+  std::int64_t in_len = 0, out_len = 0;
+  const Storage si = CudaStorage(inv, f32_, p->device(), "execute: input", in_len);
+  const Storage so = CudaStorage(outv, f32_, p->device(), "execute: output", out_len);
+  if (pending_m_ < 0) throw OpFailure("INVALID_ARGUMENT", "execute: setPoints must be called before execute");
+  const std::int64_t need_in = p->input_length(pending_m_), need_out = p->output_length(pending_m_);
+  if (in_len < need_in) {
+    throw OpFailure("INVALID_SHAPE", "execute: input has " + std::to_string(in_len) + " entries, expected " + std::to_string(need_in));
+  }
+  if (out_len < need_out) {
+    throw OpFailure("INVALID_SHAPE", "execute: output has " + std::to_string(out_len) + " entries, expected " + std::to_string(need_out));
+  }
+  if (si.ptr == so.ptr) throw OpFailure("INVALID_ARGUMENT", "execute: output shares memory with the input");
+  const bool sync = info[2].ToBoolean();
+  return RunPlanOp(env, sync, {info.This(), inv, outv}, [p, si, so, in_len, out_len]() {
+    p->execute(si.ptr, si.device >= 0, in_len, so.ptr, so.device >= 0, out_len);
+  });
+}
+#endif
+
 Napi::Value NufftPlanWrap::Timings(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return GuardCoded(env, [&]() -> Napi::Value {
+#if RK_WITH_CUDA
+    std::shared_ptr<NufftPlan> p = cplan_ ? nullptr : Plan("timings");
+    const NufftTimings t = cplan_ ? cplan_->timings() : p->timings();
+#else
     std::shared_ptr<NufftPlan> p = Plan("timings");
     const NufftTimings t = p->timings();
+#endif
     Napi::Object o = Napi::Object::New(env);
     o.Set("sortMs", t.sort_ms);
     o.Set("spreadMs", t.spread_ms);
@@ -228,6 +364,9 @@ Napi::Value NufftPlanWrap::Timings(const Napi::CallbackInfo& info) {
 
 Napi::Value NufftPlanWrap::Dispose(const Napi::CallbackInfo& info) {
   plan_.reset();  // an op in flight keeps its own reference until it settles
+#if RK_WITH_CUDA
+  cplan_.reset();
+#endif
   return info.Env().Undefined();
 }
 

@@ -284,17 +284,32 @@ struct Engine {
   double dscale[3] = {0, 0, 0};
   std::vector<T> coeffs, dcoeffs;  // [deg+1][ks], zero-padded beyond w
   int ks = 0;                      // coefficient row stride: w rounded up to whole vectors
+  // Per padded axis: kernel width and coefficient tables (same layout as coeffs: [deg+1][ks],
+  // zero-padded beyond the axis's width and, for lower-degree axes, leading zero rows). w is the
+  // largest width; all loops over the fastest axis run over w (zero weights beyond its own width).
+  int wa[3] = {1, 1, 1};
+  std::vector<T> coeffsA[3], dcoeffsA[3];
   std::vector<std::int64_t> F[3];  // per padded axis, mode index -> fine index
   std::vector<T> S[3];             // per padded axis, 1/φ̂(k)
   FftNd<T> fft;
   int ntransf = 1, type = 1;
+  int P = 1;  // point sets: grids/transforms are [P, ntransf]
   bool grad = false;
 
-  // Points.
+  // Points (all P sets; M per set).
   std::int64_t M = -1;
-  std::vector<std::uint32_t> order;
-  std::vector<double> ys;  // [d][M] sorted
+  std::vector<std::uint32_t> orderAll;  // [P][M]
+  std::vector<double> ysAll;            // [P][d][M] sorted
+  std::vector<std::vector<Chunk>> chunksAll;
+  // The current set (selected by use_set before each set's work).
+  const std::uint32_t* order = nullptr;
+  const double* ys = nullptr;
   std::vector<Chunk> chunks;
+  void use_set(std::int64_t p) {
+    order = orderAll.data() + p * M;
+    ys = ysAll.data() + p * d * M;
+    chunks = chunksAll[static_cast<size_t>(p)];
+  }
   std::int64_t E[3] = {1, 1, 1};  // slab extents (E[pad] per chunk = len)
   std::int64_t off = 0;           // local offset on the non-slab real axes
   std::vector<std::vector<T>> slabs;
@@ -412,7 +427,7 @@ struct Engine {
     for (int pa = pad; pa < 3; ++pa) {
       int i0;
       double u;
-      nufftm::kernel_start(ys[(pa - pad) * M + pi], w, i0, u);
+      nufftm::kernel_start(ys[(pa - pad) * M + pi], wa[pa], i0, u);
       pk.i0[pa] = i0;
       uu[pa] = static_cast<T>(u);
     }
@@ -424,24 +439,26 @@ struct Engine {
       VT ak[3][NV], ad[3][NV];
       for (int pa = 0; pa < 3; ++pa)
         for (int v = 0; v < NV; ++v) {
-          ak[pa][v] = vld(coeffs.data() + v * G);
-          ad[pa][v] = vld(dcoeffs.data() + v * G);
+          ak[pa][v] = vld(coeffsA[pa].data() + v * G);
+          ad[pa][v] = vld(dcoeffsA[pa].data() + v * G);
         }
       if (with_grad) {
         for (int p = 1; p <= deg; ++p) {
-          const T* c = coeffs.data() + p * KS;
-          const T* dc = dcoeffs.data() + p * KS;
-          for (int pa = 0; pa < 3; ++pa)
+          for (int pa = 0; pa < 3; ++pa) {
+            const T* c = coeffsA[pa].data() + p * KS;
+            const T* dc = dcoeffsA[pa].data() + p * KS;
             for (int v = 0; v < NV; ++v) {
               ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
               ad[pa][v] = ad[pa][v] * uu[pa] + vld(dc + v * G);
             }
+          }
         }
       } else {
         for (int p = 1; p <= deg; ++p) {
-          const T* c = coeffs.data() + p * KS;
-          for (int pa = 0; pa < 3; ++pa)
+          for (int pa = 0; pa < 3; ++pa) {
+            const T* c = coeffsA[pa].data() + p * KS;
             for (int v = 0; v < NV; ++v) ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
+          }
         }
       }
       for (int pa = pad; pa < 3; ++pa)
@@ -451,9 +468,9 @@ struct Engine {
         }
     } else {
       for (int pa = pad; pa < 3; ++pa) {
-        eval_vec<0>(coeffs.data(), uu[pa], pk.k[pa]);
+        eval_vec<0>(coeffsA[pa].data(), uu[pa], pk.k[pa]);
         if (with_grad) {
-          eval_vec<0>(dcoeffs.data(), uu[pa], pk.dk[pa]);
+          eval_vec<0>(dcoeffsA[pa].data(), uu[pa], pk.dk[pa]);
           const T sc = static_cast<T>(dscale[pa]);
           for (int j = 0; j < w; ++j) pk.dk[pa][j] *= sc;
         }
@@ -467,7 +484,8 @@ struct Engine {
     constexpr int VW = vw<W>();
     const int WW = W > 0 ? W : w;
     const int n2 = 2 * WW;  // runtime row length (W == 0)
-    const int w0 = pad <= 0 ? WW : 1, w1 = pad <= 1 ? WW : 1;
+    const int w0 = pad <= 0 ? wa[0] : 1, w1 = pad <= 1 ? wa[1] : 1;
+    (void)WW;
     const std::int64_t E1 = pad == 1 ? ch.len : E[1], E2 = pad == 2 ? ch.len : E[2];
     const int rows = grad ? 1 + d : 1;
     PK pk;
@@ -579,7 +597,8 @@ struct Engine {
     constexpr int VW = vw<W>();
     const int WW = W > 0 ? W : w;
     const int n2r = 2 * WW;
-    const int w0 = pad <= 0 ? WW : 1, w1 = pad <= 1 ? WW : 1;
+    const int w0 = pad <= 0 ? wa[0] : 1, w1 = pad <= 1 ? wa[1] : 1;
+    (void)WW;
     const std::int64_t n0 = n3[0], n1 = n3[1], n2 = n3[2];
     const int rows = grad ? 1 + d : 1;
     const int LEN = VW > 0 ? VW : n2r;
@@ -790,15 +809,37 @@ struct Engine {
     }, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(Gin, 1)));
   }
 
+  // All P sets (points [P][d][Mnew]): validated, then each folded and sorted.
   void set_points(const T* pts, std::int64_t Mnew) {
     if (Mnew < 0) throw OpFailure("INVALID_ARGUMENT", "M must be a non-negative integer");
     if (Mnew >= (std::int64_t(1) << 32) - 1) throw OpFailure("SIZE_TOO_LARGE", "M = " + std::to_string(Mnew) + " exceeds 2^32 - 2 points");
     // Validate.
-    for (std::int64_t i = 0; i < d * Mnew; ++i) {
+    for (std::int64_t i = 0; i < P * d * Mnew; ++i) {
       if (!std::isfinite(static_cast<double>(pts[i]))) {
         throw OpFailure("NON_FINITE", "non-finite point coordinate at index " + std::to_string(i));
       }
     }
+    std::vector<std::uint32_t> ordAll(static_cast<size_t>(P * Mnew));
+    std::vector<double> ysA(static_cast<size_t>(P * d * Mnew));
+    std::vector<std::vector<Chunk>> chsAll(static_cast<size_t>(P));
+    for (std::int64_t p = 0; p < P; ++p) {
+      std::vector<std::uint32_t> ord;
+      std::vector<double> ysorted;
+      sort_one(pts + p * d * Mnew, Mnew, ord, ysorted, chsAll[static_cast<size_t>(p)]);
+      std::copy(ord.begin(), ord.end(), ordAll.begin() + p * Mnew);
+      std::copy(ysorted.begin(), ysorted.end(), ysA.begin() + p * d * Mnew);
+    }
+    // Commit.
+    M = Mnew;
+    orderAll = std::move(ordAll);
+    ysAll = std::move(ysA);
+    chunksAll = std::move(chsAll);
+    slabs.clear();
+  }
+
+  // Folds and sorts one set's points [d][Mnew]; its chunks (one per thread) and their slabs.
+  void sort_one(const T* pts, std::int64_t Mnew, std::vector<std::uint32_t>& ord, std::vector<double>& ysorted,
+                std::vector<Chunk>& chs) const {
     const int bs = d == 3 ? 8 : 16;
     std::int64_t nb[3] = {1, 1, 1};
     std::int64_t nbins = 1;
@@ -825,16 +866,16 @@ struct Engine {
     std::vector<std::uint32_t> count(static_cast<size_t>(nbins + 1), 0);
     for (std::int64_t j = 0; j < Mnew; ++j) count[key[j] + 1]++;
     for (std::int64_t b = 0; b < nbins; ++b) count[b + 1] += count[b];
-    std::vector<std::uint32_t> ord(static_cast<size_t>(Mnew));
+    ord.assign(static_cast<size_t>(Mnew), 0);
     for (std::int64_t j = 0; j < Mnew; ++j) ord[count[key[j]]++] = static_cast<std::uint32_t>(j);
-    std::vector<double> ysorted(static_cast<size_t>(d * Mnew));
+    ysorted.assign(static_cast<size_t>(d * Mnew), 0.0);
     parallel_for(Mnew, threads, [&](std::int64_t p0, std::int64_t p1, int) {
       for (int a = 0; a < d; ++a)
         for (std::int64_t p = p0; p < p1; ++p) ysorted[a * Mnew + p] = y[a * Mnew + ord[p]];
     }, 4096);
     // Chunks (one per thread) and their slabs along the slab axis (the first real axis).
     const std::int64_t nch = Mnew == 0 ? 0 : std::max<std::int64_t>(1, std::min<std::int64_t>(threads, (Mnew + 255) / 256));
-    std::vector<Chunk> chs(static_cast<size_t>(nch));
+    chs.assign(static_cast<size_t>(nch), Chunk{});
     for (std::int64_t c = 0; c < nch; ++c) {
       Chunk& ch = chs[c];
       ch.b = Mnew * c / nch;
@@ -843,27 +884,29 @@ struct Engine {
       for (std::int64_t p = ch.b; p < ch.e; ++p) {
         int i0;
         double u;
-        nufftm::kernel_start(ysorted[p], w, i0, u);  // row 0 of [d][M] is the slab axis
+        nufftm::kernel_start(ysorted[p], wa[pad], i0, u);  // row 0 of [d][M] is the slab axis
         lo = std::min(lo, i0);
-        hi = std::max(hi, i0 + w - 1);
+        hi = std::max(hi, i0 + w - 1);  // rows may run over the largest width (zero weights)
       }
       ch.lo = lo;
       ch.len = ch.e > ch.b ? hi - lo + 1 : 0;
     }
-    // Commit.
-    M = Mnew;
-    order = std::move(ord);
-    ys = std::move(ysorted);
-    chunks = std::move(chs);
-    slabs.clear();
   }
 
+  // One slab per chunk index, long enough for that chunk in every set.
   void alloc_slabs() {
-    if (slabs.size() == chunks.size()) return;
-    slabs.resize(chunks.size());
+    if (!slabs.empty()) return;
+    size_t nch = 0;
+    for (const auto& cs : chunksAll) nch = std::max(nch, cs.size());
+    slabs.resize(nch);
     std::int64_t Lin = 1;
     for (int a = pad + 1; a < 3; ++a) Lin *= E[a];
-    for (size_t c = 0; c < chunks.size(); ++c) slabs[c].resize(static_cast<size_t>(2 * chunks[c].len * Lin + kPadReals));
+    for (size_t c = 0; c < nch; ++c) {
+      std::int64_t len = 0;
+      for (const auto& cs : chunksAll)
+        if (c < cs.size()) len = std::max(len, cs[c].len);
+      slabs[c].resize(static_cast<size_t>(2 * len * Lin + kPadReals));
+    }
   }
 
   // Mode array <-> fine grid with 1/φ̂ scaling, one transform at a time.
@@ -903,7 +946,8 @@ struct Engine {
 
   void execute(const T* in, T* out, NufftTimings& tm) {
     const double t0 = now_ms();
-    const std::int64_t glen = 2 * nfine * ntransf;
+    const std::int64_t nt = static_cast<std::int64_t>(P) * ntransf;  // all sets' transforms
+    const std::int64_t glen = 2 * nfine * nt;
     if (static_cast<std::int64_t>(grid.size()) != glen + kPadReals) {
       grid.clear();
       grid.shrink_to_fit();
@@ -914,7 +958,8 @@ struct Engine {
     if (type == 1) {
       alloc_slabs();
       double a = now_ms();
-      for (std::int64_t t = 0; t < ntransf; ++t) {
+      for (std::int64_t t = 0; t < nt; ++t) {
+        if (t % ntransf == 0) use_set(t / ntransf);
         T* Gt = G + 2 * t * nfine;
         if (chunks.empty()) {
           std::fill(Gt, Gt + 2 * nfine, T(0));
@@ -931,21 +976,22 @@ struct Engine {
       }
       double b = now_ms();
       spread = b - a;
-      fft.execute(G, ntransf, threads);
+      fft.execute(G, nt, threads);
       double c = now_ms();
       ffts = c - b;
-      for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(G, out, true, t);
+      for (std::int64_t t = 0; t < nt; ++t) deconvolve(G, out, true, t);
       dec = now_ms() - c;
     } else {
       double a = now_ms();
       parallel_for(glen, threads, [&](std::int64_t i0, std::int64_t i1, int) { std::fill(G + i0, G + i1, T(0)); }, 1 << 16);
-      for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(in, G, false, t);
+      for (std::int64_t t = 0; t < nt; ++t) deconvolve(in, G, false, t);
       double b = now_ms();
       dec = b - a;
-      fft.execute(G, ntransf, threads);
+      fft.execute(G, nt, threads);
       double c = now_ms();
       ffts = c - b;
-      for (std::int64_t t = 0; t < ntransf; ++t) {
+      for (std::int64_t t = 0; t < nt; ++t) {
+        if (t % ntransf == 0) use_set(t / ntransf);
         const T* Gt = G + 2 * t * nfine;
         parallel_for(M, threads, [&](std::int64_t p0, std::int64_t p1, int) {
           dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, out, t); });
@@ -999,25 +1045,48 @@ struct NufftPlan::Impl {
   std::unique_ptr<Engine<float>> ef;
   std::unique_ptr<Engine<double>> ed;
 
+  // kax: one kernel per real axis (all equal unless per-axis widths / fine grids were asked for).
   template <typename T>
-  void init(Engine<T>& e, const NufftKernel& k) {
+  void init(Engine<T>& e, const std::vector<NufftKernel>& kax) {
     const int d = opts.dim;
+    int wmax = 0, dmax = 0;
+    for (const NufftKernel& k : kax) {
+      wmax = std::max(wmax, k.width);
+      dmax = std::max(dmax, k.degree);
+    }
     e.d = d;
     e.pad = 3 - d;
-    e.w = k.width;
-    e.deg = k.degree;
+    e.w = wmax;
+    e.deg = dmax;
     e.threads = resolve_threads(opts.threads);
     e.type = opts.type;
     e.grad = opts.gradient;
     e.ntransf = opts.ntransf;
-    e.ks = ((k.width + Engine<T>::G - 1) / Engine<T>::G) * Engine<T>::G;
-    e.coeffs.assign(static_cast<size_t>((k.degree + 1) * e.ks), T(0));
-    e.dcoeffs.assign(e.coeffs.size(), T(0));
-    for (int p = 0; p <= k.degree; ++p)
-      for (int j = 0; j < k.width; ++j) {
-        e.coeffs[p * e.ks + j] = static_cast<T>(k.coeffs[p * k.width + j]);
-        e.dcoeffs[p * e.ks + j] = static_cast<T>(k.dcoeffs[p * k.width + j]);
-      }
+    e.P = opts.P;
+    e.ks = ((wmax + Engine<T>::G - 1) / Engine<T>::G) * Engine<T>::G;
+    for (int a = 0; a < d; ++a) {
+      const NufftKernel& k = kax[a];
+      const int pa = e.pad + a;
+      std::vector<T>& c = e.coeffsA[pa];
+      std::vector<T>& dc = e.dcoeffsA[pa];
+      c.assign(static_cast<size_t>((dmax + 1) * e.ks), T(0));
+      dc.assign(c.size(), T(0));
+      const int shift = dmax - k.degree;  // leading zero rows for lower-degree axes
+      for (int p = 0; p <= k.degree; ++p)
+        for (int j = 0; j < k.width; ++j) {
+          c[(p + shift) * e.ks + j] = static_cast<T>(k.coeffs[p * k.width + j]);
+          dc[(p + shift) * e.ks + j] = static_cast<T>(k.dcoeffs[p * k.width + j]);
+        }
+      e.wa[pa] = k.width;
+    }
+    for (int pa = 0; pa < e.pad; ++pa) {
+      e.coeffsA[pa] = e.coeffsA[e.pad];
+      e.dcoeffsA[pa] = e.dcoeffsA[e.pad];
+      e.wa[pa] = 1;
+    }
+    e.coeffs = e.coeffsA[e.pad];
+    e.dcoeffs = e.dcoeffsA[e.pad];
+    e.off = wmax / 2;
     std::vector<std::int64_t> shape;
     for (int pa = 0; pa < 3; ++pa) {
       if (pa < e.pad) {
@@ -1029,10 +1098,14 @@ struct NufftPlan::Impl {
         continue;
       }
       const int a = pa - e.pad;
+      const NufftKernel& k = kax[a];
       const std::int64_t N = opts.modes[a], nf = info.fine[a];
       e.n3[pa] = nf;
       e.N3[pa] = N;
-      e.E[pa] = nf + k.width;  // used for non-slab axes
+      // Non-slab axes: local index i0 + off spans rows of the axis's width (the largest width
+      // on the fastest axis); equal to nf + w when all widths agree.
+      const int rowlen = pa == 2 ? wmax : k.width;
+      e.E[pa] = nf + e.off + rowlen - k.width / 2;
       e.dscale[pa] = nufftm::deriv_scale(k.width, static_cast<double>(nf));
       shape.push_back(nf);
       const std::vector<double> phat = nufft_kernel_fseries(k.width, k.beta, nf, N);
@@ -1044,12 +1117,26 @@ struct NufftPlan::Impl {
         e.S[pa][m] = static_cast<T>(1 / phat[nufftm::phat_index(kk, N)]);
       }
     }
-    e.off = k.width / 2;
     e.nfine = e.n3[0] * e.n3[1] * e.n3[2];
     e.nmodes = e.N3[0] * e.N3[1] * e.N3[2];
     e.fft = FftNd<T>(shape, opts.isign);
   }
 };
+
+namespace {
+// params.ts axisErrorEstimate.
+double axis_error_estimate(int width, double sigma) {
+  const double r = std::sqrt(std::max(0.0, 1 - 1 / sigma)) / std::sqrt(0.5);
+  return std::pow(10.0, -(width - 1) * r);
+}
+bool is_smooth235(std::int64_t n) {
+  if (n < 1) return false;
+  while (n % 2 == 0) n /= 2;
+  while (n % 3 == 0) n /= 3;
+  while (n % 5 == 0) n /= 5;
+  return n == 1;
+}
+}  // namespace
 
 NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
   Impl& p = *impl_;
@@ -1061,16 +1148,66 @@ NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
   if (o.ntransf < 1) throw OpFailure("INVALID_ARGUMENT", "ntransf must be a positive integer");
   if (o.isign != 1 && o.isign != -1) throw OpFailure("INVALID_ARGUMENT", "isign must be 1 or -1");
   if (o.modeord != 0 && o.modeord != 1) throw OpFailure("INVALID_ARGUMENT", "modeord must be 0 or 1");
+  if (o.P < 1) throw OpFailure("INVALID_ARGUMENT", "P (number of point sets) must be a positive integer");
   const NufftKernel k = nufft_choose_kernel(o.eps, o.upsampfac, o.f32, o.gradient, o.width);
-  p.info.width = k.width;
-  p.info.beta = k.beta;
+  bool custom = false;
+  for (int a = 0; a < o.dim; ++a) custom = custom || o.widths[a] > 0 || o.fine_grid[a] > 0;
+  std::vector<NufftKernel> kax(static_cast<size_t>(o.dim), k);
+  if (custom) {
+    // params.ts axisLayout: per-axis plain widths and fine grids, β from the effective σ.
+    const int inc = k.gradient_width_increase;
+    const int dflt = k.width - inc;
+    int pw[3] = {0, 0, 0}, wmax = 0;
+    for (int a = 0; a < o.dim; ++a) {
+      pw[a] = o.widths[a] > 0 ? o.widths[a] : dflt;
+      if (pw[a] < 2 || pw[a] + inc > 16) {
+        throw OpFailure("INVALID_ARGUMENT", "width must be an integer from 2 to " + std::to_string(16 - inc) + ", got " + std::to_string(pw[a]));
+      }
+      wmax = std::max(wmax, pw[a] + inc);
+    }
+    for (int a = 0; a < o.dim; ++a) {
+      const int w = pw[a] + inc;
+      const std::int64_t N = o.modes[a];
+      double sigma = o.upsampfac;
+      if (o.fine_grid[a] > 0) {
+        const std::int64_t nf = o.fine_grid[a];
+        if (nf <= N) throw OpFailure("INVALID_ARGUMENT", "fineGrid[" + std::to_string(a) + "] must be above modes[" + std::to_string(a) + "] = " + std::to_string(N));
+        if (!is_smooth235(nf)) throw OpFailure("INVALID_ARGUMENT", "fineGrid[" + std::to_string(a) + "] = " + std::to_string(nf) + " is not 2,3,5-smooth");
+        if (nf < 2 * wmax) throw OpFailure("INVALID_ARGUMENT", "fineGrid[" + std::to_string(a) + "] = " + std::to_string(nf) + " is below twice the kernel width " + std::to_string(wmax));
+        sigma = static_cast<double>(nf) / static_cast<double>(N);
+        const double q = (w / sigma) * (sigma - 0.5);
+        if (q * q <= 0.8) throw OpFailure("INVALID_ARGUMENT", "fineGrid[" + std::to_string(a) + "] oversamples too little for width " + std::to_string(w));
+        p.info.fine[a] = nf;
+      } else {
+        p.info.fine[a] = nufft_fine_grid_size(N, o.upsampfac, wmax);
+      }
+      NufftKernel& ka = kax[a];
+      ka.width = w;
+      ka.beta = kb_beta(w, sigma);
+      ka.gradient_width_increase = inc;
+      const double tol_eps = std::min(o.eps, axis_error_estimate(pw[a], sigma));
+      kernel_polynomial(w, ka.beta, std::max(1e-3 * tol_eps, 1e-14), ka);
+    }
+  } else {
+    for (int a = 0; a < o.dim; ++a) {
+      if (o.modes[a] > (std::int64_t(1) << 40)) throw OpFailure("SIZE_TOO_LARGE", "modes too large");
+      p.info.fine[a] = nufft_fine_grid_size(o.modes[a], k.upsampfac, k.width);
+    }
+  }
+  p.info.width = 0;
+  p.info.degree = 0;
+  for (int a = 0; a < o.dim; ++a) {
+    p.info.widths[a] = kax[a].width;
+    p.info.betas[a] = kax[a].beta;
+    p.info.width = std::max(p.info.width, kax[a].width);
+    p.info.degree = std::max(p.info.degree, kax[a].degree);
+  }
+  p.info.beta = kax[0].beta;
   p.info.upsampfac = k.upsampfac;
   p.info.gradient_width_increase = k.gradient_width_increase;
-  p.info.degree = k.degree;
-  double total = static_cast<double>(o.ntransf) * 2;
+  double total = static_cast<double>(o.ntransf) * o.P * 2;
   for (int a = 0; a < o.dim; ++a) {
     if (o.modes[a] > (std::int64_t(1) << 40)) throw OpFailure("SIZE_TOO_LARGE", "modes too large");
-    p.info.fine[a] = nufft_fine_grid_size(o.modes[a], k.upsampfac, k.width);
     total *= static_cast<double>(p.info.fine[a]);
   }
   if (total > 9.0e15 / 8 || total * (o.f32 ? 4 : 8) > 6.4e13) {
@@ -1078,10 +1215,10 @@ NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
   }
   if (o.f32) {
     p.ef.reset(new Engine<float>());
-    p.init(*p.ef, k);
+    p.init(*p.ef, kax);
   } else {
     p.ed.reset(new Engine<double>());
-    p.init(*p.ed, k);
+    p.init(*p.ed, kax);
   }
 }
 
@@ -1114,14 +1251,14 @@ std::int64_t NufftPlan::input_length(std::int64_t M) const {
   const NufftOptions& o = impl_->opts;
   std::int64_t nm = 1;
   for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
-  return o.type == 1 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+  return o.P * (o.type == 1 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm);
 }
 
 std::int64_t NufftPlan::output_length(std::int64_t M) const {
   const NufftOptions& o = impl_->opts;
   std::int64_t nm = 1;
   for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
-  return o.type == 2 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+  return o.P * (o.type == 2 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm);
 }
 
 namespace {

@@ -93,12 +93,16 @@ function main() {
   const nodeGyp = process.env.npm_config_node_gyp || (fs.existsSync(bundled) ? bundled : '');
   if (nodeGyp) {
     say('falling back to node-gyp (CPU backend only) ...');
-    const r = run('node-gyp', process.execPath, [nodeGyp, 'rebuild']);
+    // Node installs ship their headers; pointing node-gyp at them avoids a download.
+    const prefix = path.resolve(path.dirname(process.execPath), '..');
+    const args = [nodeGyp, 'rebuild'];
+    if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+    const r = run('node-gyp', process.execPath, args);
     const built = path.join(root, 'build', 'Release', 'recon_kernels.node');
     const info = r.ok && fs.existsSync(built) ? probe(built) : null;
     if (info) {
       writeLog();
-      say(`built ${path.relative(root, built)} with node-gyp: ${describe(info)}; cmake-js failed: ${reasons.join('; ')}`);
+      say(`built ${path.relative(root, built)} with node-gyp: ${describe(info)} (cmake-js: ${reasons.join('; ')})`);
       return 0;
     }
     reasons.push(r.ok ? 'node-gyp built an addon that does not load' : r.why);

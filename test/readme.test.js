@@ -12,7 +12,7 @@ const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 describe('README examples', function () {
   it('has an example per family', function () {
-    for (const family of ['nufft', 'kplanes', 'tv', 'tomo']) {
+    for (const family of ['nufft', 'kplanes', 'tv', 'tomo', 'mri']) {
       assert.ok(blocks.some((b) => new RegExp(`\\b${family}\\.`).test(b)), `no README example uses ${family}`);
     }
   });

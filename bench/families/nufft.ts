@@ -13,6 +13,11 @@
  * (sort = setPoints, spread/interp, FFT, deconvolve; native timings(); js reports the total),
  * and the relative ℓ2 error measured against the direct sum on a sample of 50 outputs (type 1:
  * 50 modes; type 2: 50 points, all gradient rows). A row whose sampled error exceeds 10·eps fails.
+ *
+ * cuda rows: the full-size problems above, plus the issue's GPU comparison case, 3-D 256³
+ * complex128 eps 1e-6 M = 1.7e7, types 1 and 2 (cuFINUFFT on an H100: type 1 0.177 s, type 2
+ * 0.022 s including setpts; compare with the run time plus the sort ms of the detail line).
+ * Tensors live on the GPU; the error sample is taken from a host copy (8 samples for that case).
  */
 import { type Backend, type Tensor, nufft, tensor } from '../../lib/index';
 import type { Family, Prepared, Workload } from '../runner';
@@ -36,6 +41,8 @@ const PRECISIONS: readonly { dtype: Prec; eps: number }[] = [
   { dtype: 'complex128', eps: 1e-6 },
   { dtype: 'complex64', eps: 1e-5 },
 ];
+/** cuda only: the issue's GPU comparison case (types 1 and 2). */
+const GPU_CASE = { modes: [256, 256, 256], M: 1.7e7, dtype: 'complex128' as Prec, eps: 1e-6 };
 const JS_M_DIVISOR = 10;
 const SAMPLES = 50;
 
@@ -76,7 +83,7 @@ const kOf = (m: number, N: number) => m - Math.floor(N / 2);
  * Relative ℓ2 error of `out` against direct sums on a sample: type 1, SAMPLES modes (spread
  * through the array) over all points; type 2, SAMPLES points over all modes (all rows).
  */
-function sampledError(c: NufftCase, isign: number, pts: ArrayLike<number>, input: ArrayLike<number>, out: ArrayLike<number>): number {
+function sampledError(c: NufftCase, isign: number, pts: ArrayLike<number>, input: ArrayLike<number>, out: ArrayLike<number>, SAMPLES = 50): number {
   const d = c.modes.length, M = c.M, N = c.modes, nModes = N.reduce((a, b) => a * b, 1);
   let e2 = 0, r2 = 0;
   const add = (gr: number, gi: number, rr: number, ri: number) => {
@@ -147,14 +154,28 @@ function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
   const plan = nufft.plan({ type: c.type, modes: c.modes, eps: c.eps, dtype: c.dtype, gradient: c.gradient, backend: backend === 'cuda' ? undefined : backend, device: backend === 'cuda' ? 'cuda' : 'cpu' });
   let input: Tensor | undefined;
   let output: Tensor | undefined;
+  const gpu = backend === 'cuda';
+  const temps: Tensor[] = [];
+  const onDevice = (t: Tensor) => {
+    if (!gpu) return t;
+    temps.push(t);
+    return t.toSync('cuda');
+  };
   try {
-    plan.setPointsSync(tensor(pts, { shape: [d, c.M] }));
+    const ptsT = onDevice(tensor(pts, { shape: [d, c.M] }));
+    if (gpu) temps.push(ptsT);
+    plan.setPointsSync(ptsT);
     const sortMs = plan.timings().sortMs;
     const inShape = plan.inputShape;
     const n = inShape.reduce((a, b) => a * b, 1);
-    input = tensor(randomArray(2 * n, T, seed + 1, -1, 1), { shape: inShape, dtype: c.dtype });
+    const hostIn = tensor(randomArray(2 * n, T, seed + 1, -1, 1), { shape: inShape, dtype: c.dtype });
+    input = onDevice(hostIn);
     output = plan.executeSync(input);
-    const err = sampledError(c, plan.info.isign, pts, input.hostData(), output.hostData());
+    const hostOut = gpu ? output.toSync('cpu') : output;
+    if (gpu) temps.push(hostOut);
+    const samples = c.M * c.modes.reduce((a, b) => a * b, 1) > 1e11 ? 8 : SAMPLES;
+    const err = sampledError(c, plan.info.isign, pts, hostIn.hostData(), hostOut.hostData(), samples);
+    for (const t of temps.splice(0)) t.dispose();
     if (!(err <= 10 * c.eps)) throw new Error(`${name} on ${backend}: sampled error ${err.toExponential(2)} exceeds 10·eps`);
     const inp = input, out = output;
     return {
@@ -182,6 +203,7 @@ function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
     plan.dispose();
     input?.dispose();
     output?.dispose();
+    for (const t of temps) if (!t.disposed) t.dispose();
     throw e;
   }
 }
@@ -197,15 +219,20 @@ function workloads(quick: boolean): Workload[] {
         for (const gradient of [false, true]) {
           const full: NufftCase = { type, modes, M, dtype: p.dtype, eps: p.eps, gradient };
           const small: NufftCase = { ...full, M: M / JS_M_DIVISOR };
-          if (hostFull.length > 0) {
+          {
             const name = caseName(full, false);
-            out.push({ name, backends: hostFull, bytes: bytesOf(full), prepare: (b) => prepare(full, name, b) });
+            out.push({ name, backends: ['cuda', ...hostFull], bytes: bytesOf(full), prepare: (b) => prepare(full, name, b) });
           }
           const jsName = caseName(small, true);
           out.push({ name: jsName, backends: [...hostFull, 'js'], bytes: bytesOf(small), prepare: (b) => prepare(small, jsName, b) });
         }
       }
     }
+  }
+  for (const type of [1, 2] as const) {
+    const big: NufftCase = { type, gradient: false, ...GPU_CASE, modes: quick ? [128, 128, 128] : GPU_CASE.modes, M: quick ? GPU_CASE.M / 8 : GPU_CASE.M };
+    const name = caseName(big, false);
+    out.push({ name, backends: ['cuda'], bytes: bytesOf(big), prepare: (b) => prepare(big, name, b) });
   }
   return out;
 }

@@ -12,7 +12,7 @@
  */
 
 import { fftn, FftSign } from './fft';
-import { chooseKernel, fineGridSize, kernelFourierSeries, KernelParams, NufftPrecision, UpsampFac } from '../nufft/params';
+import { axisErrorEstimate, axisKernel, type AxisLayout, axisLayout, chooseKernel, fineGridSize, kernelFourierSeries, KernelParams, NufftPrecision, UpsampFac } from '../nufft/params';
 
 type RealArray = Float32Array | Float64Array;
 
@@ -37,8 +37,6 @@ class Geometry {
    */
   private readonly ys: Float64Array;
   readonly kp: KernelParams;
-  private readonly coeffs: Float64Array;
-  private readonly dcoeffs: Float64Array;
   /** Per padded axis: w kernel values, w derivative values (d weight / d x, physical units), w indices. */
   private readonly ker = new Float64Array(MAX_DIM * 32);
   private readonly dker = new Float64Array(MAX_DIM * 32);
@@ -46,21 +44,28 @@ class Geometry {
   /** First grid index on the last axis when its w indices do not wrap, else −1. */
   private lastStart = -1;
 
-  constructor(points: RealArray, M: number, gridSize: readonly number[], kp: KernelParams) {
+  /** Kernel per real axis (all the same unless per-axis widths were asked for). */
+  private readonly kps: KernelParams[];
+  private readonly coeffsA: Float64Array[];
+  private readonly dcoeffsA: Float64Array[];
+
+  constructor(points: RealArray, M: number, gridSize: readonly number[], kernel: KernelParams | readonly KernelParams[]) {
     const d = gridSize.length;
     if (d < 1 || d > MAX_DIM) throw new Error(`dimension must be 1, 2 or 3, got ${d}`);
     if (!Number.isInteger(M) || M < 0) throw new Error(`M must be a non-negative integer, got ${M}`);
     if (points.length < d * M) throw new Error(`points has ${points.length} entries, expected d*M = ${d * M}`);
+    const kps = Array.isArray(kernel) ? [...(kernel as readonly KernelParams[])] : new Array<KernelParams>(d).fill(kernel as KernelParams);
+    if (kps.length !== d) throw new Error(`expected ${d} axis kernels, got ${kps.length}`);
     this.dim = d;
     this.M = M;
-    this.kp = kp;
-    const w = kp.width;
-    if (w > 32) throw new Error(`kernel width ${w} exceeds 32`);
+    this.kp = kps[0];
+    this.kps = kps;
+    for (const k of kps) if (k.width > 32) throw new Error(`kernel width ${k.width} exceeds 32`);
     this.n3 = [...new Array(MAX_DIM - d).fill(1), ...gridSize];
-    this.w3 = [...new Array(MAX_DIM - d).fill(1), ...new Array(d).fill(w)];
-    for (const n of gridSize) if (n < w) throw new Error(`grid size ${n} smaller than kernel width ${w}`);
-    this.coeffs = Float64Array.from(kp.poly.coeffs);
-    this.dcoeffs = Float64Array.from(kp.poly.dcoeffs);
+    this.w3 = [...new Array(MAX_DIM - d).fill(1), ...kps.map((k) => k.width)];
+    for (let a = 0; a < d; a++) if (gridSize[a] < kps[a].width) throw new Error(`grid size ${gridSize[a]} smaller than kernel width ${kps[a].width}`);
+    this.coeffsA = kps.map((k) => Float64Array.from(k.poly.coeffs));
+    this.dcoeffsA = kps.map((k) => Float64Array.from(k.poly.dcoeffs));
     const y = new Float64Array(d * M);
     for (let i = 0; i < d * M; i++) {
       const x = points[i];
@@ -104,9 +109,10 @@ class Geometry {
 
   /** Fills ker/dker/idx for the point at sorted position pi on the real axes. */
   private evalPoint(pi: number, grad: boolean): void {
-    const d = this.dim, M = this.M, w = this.kp.width, half = w / 2, deg = this.kp.poly.degree;
-    const c = this.coeffs, dc = this.dcoeffs, ker = this.ker, dker = this.dker, idx = this.idx;
+    const d = this.dim, M = this.M, ker = this.ker, dker = this.dker, idx = this.idx;
     for (let a = 0; a < d; a++) {
+      const kpa = this.kps[a], w = kpa.width, half = w / 2, deg = kpa.poly.degree;
+      const c = this.coeffsA[a], dc = this.dcoeffsA[a];
       const pa = MAX_DIM - d + a, o = pa * 32, n = this.n3[pa];
       const yy = this.ys[a * M + pi];
       const i0 = Math.ceil(yy - half);
@@ -366,8 +372,12 @@ export interface JsNufftOptions {
   upsampfac?: UpsampFac;
   /** Fused value + gradient (see class docs). */
   gradient?: boolean;
-  /** Advanced: override the plain kernel width chosen from eps. */
-  kernelWidth?: number;
+  /** Advanced: override the plain kernel width chosen from eps (a number, or one per axis). */
+  kernelWidth?: number | readonly number[];
+  /** Fine-grid size per axis (overrides σ·N; 2,3,5-smooth, above N). */
+  fineGrid?: readonly number[];
+  /** Number of independent point sets (default 1): points [P, d, M], data [P, ntransf, ...]. */
+  P?: number;
 }
 
 /** Plan parameters reported by {@link JsNufftCore.info}. */
@@ -387,6 +397,14 @@ export interface JsNufftInfo {
   kernelDegree: number;
   gradient: boolean;
   gradientWidthIncrease?: number;
+  /** Width per axis (equal to `width` unless per-axis widths were asked for). */
+  widths: number[];
+  /** β per axis. */
+  betas: number[];
+  /** Expected relative ℓ2 error of the kernel/grid choice (see params.ts axisLayout). */
+  expectedError: number;
+  /** Number of point sets. */
+  P: number;
 }
 
 /**
@@ -400,15 +418,16 @@ export interface JsNufftInfo {
  */
 export class JsNufftCore {
   readonly info: JsNufftInfo;
-  private readonly kp: KernelParams;
+  private readonly kps: KernelParams[];
   private readonly nf: number[];
+  private readonly P: number;
   /** Per axis, per mode-array index: fine-grid index and 1/φ̂(k). */
   private readonly modeFine: Int32Array[];
   private readonly modeScale: Float64Array[];
   private readonly nModes: number;
   private readonly nFine: number;
   private grid: Float64Array | null = null;
-  private geo: Geometry | null = null;
+  private geos: Geometry[] | null = null;
 
   /**
    * @throws Error when eps is below the precision limit (message names the
@@ -424,14 +443,37 @@ export class JsNufftCore {
     const isign = opts.isign ?? (opts.type === 1 ? 1 : -1);
     const modeord = opts.modeord ?? 0;
     const gradient = !!opts.gradient;
-    const kp = chooseKernel({ eps: opts.eps, upsampfac: opts.upsampfac ?? 2, dtype: opts.precision, gradient, dim: d, width: opts.kernelWidth });
-    this.kp = kp;
-    this.nf = opts.modes.map((N) => fineGridSize(N, kp.upsampfac, kp.width));
+    const upsampfac = (opts.upsampfac ?? 2) as UpsampFac;
+    const P = opts.P ?? 1;
+    if (!Number.isInteger(P) || P < 1) throw new Error(`P must be a positive integer, got ${P}`);
+    this.P = P;
+    let layout: AxisLayout | null = null;
+    let kps: KernelParams[];
+    if (opts.kernelWidth === undefined && opts.fineGrid === undefined) {
+      // Default path: exactly the single eps-driven kernel (also validates eps).
+      const kp = chooseKernel({ eps: opts.eps, upsampfac, dtype: opts.precision, gradient, dim: d });
+      kps = new Array<KernelParams>(d).fill(kp);
+      this.nf = opts.modes.map((N) => fineGridSize(N, kp.upsampfac, kp.width));
+    } else {
+      chooseKernel({ eps: opts.eps, upsampfac, dtype: opts.precision, gradient, dim: d, width: 2 }); // validates eps / σ
+      const l = axisLayout({ eps: opts.eps, upsampfac, dtype: opts.precision, gradient, modes: opts.modes, width: opts.kernelWidth, fineGrid: opts.fineGrid });
+      layout = l;
+      const cache = new Map<string, KernelParams>();
+      kps = l.widths.map((w, a) => {
+        const key = `${w}:${l.betas[a]}:${l.sigmas[a]}`;
+        let k = cache.get(key);
+        if (!k) cache.set(key, (k = axisKernel(l, a, opts.eps, upsampfac)));
+        return k;
+      });
+      this.nf = [...l.fineGrid];
+    }
+    this.kps = kps;
+    const kp = kps[0];
     this.modeFine = [];
     this.modeScale = [];
     for (let a = 0; a < d; a++) {
       const N = opts.modes[a], nf = this.nf[a];
-      const phat = kernelFourierSeries(kp.width, kp.beta, nf, N);
+      const phat = kernelFourierSeries(kps[a].width, kps[a].beta, nf, N);
       const fine = new Int32Array(N), scale = new Float64Array(N);
       const kmin = -Math.floor(N / 2), kpos = Math.ceil(N / 2);
       for (let m = 0; m < N; m++) {
@@ -444,11 +486,15 @@ export class JsNufftCore {
     }
     this.nModes = opts.modes.reduce((a, b) => a * b, 1);
     this.nFine = this.nf.reduce((a, b) => a * b, 1);
+    const plainW = kps.map((k) => k.width - k.gradientWidthIncrease);
+    const expectedError = layout ? layout.expectedError
+      : Math.max(plainW.reduce((e, w) => e + axisErrorEstimate(w, upsampfac), 0), opts.precision === 'float32' ? 3e-7 : 1e-14);
     this.info = {
       type: opts.type, dim: d, modes: [...opts.modes], ntransf: opts.ntransf, isign, modeord,
-      precision: opts.precision, eps: opts.eps, width: kp.width, beta: kp.beta, upsampfac: kp.upsampfac,
-      fineGrid: [...this.nf], kernelDegree: kp.poly.degree, gradient,
+      precision: opts.precision, eps: opts.eps, width: Math.max(...kps.map((k) => k.width)), beta: kp.beta, upsampfac: kp.upsampfac,
+      fineGrid: [...this.nf], kernelDegree: Math.max(...kps.map((k) => k.poly.degree)), gradient,
       ...(gradient ? { gradientWidthIncrease: kp.gradientWidthIncrease } : {}),
+      widths: kps.map((k) => k.width), betas: kps.map((k) => k.beta), expectedError, P,
     };
   }
 
@@ -460,34 +506,41 @@ export class JsNufftCore {
    * @throws Error containing 'non-finite' for NaN/±Infinity coordinates
    */
   setPoints(points: RealArray, M: number): void {
-    this.geo = new Geometry(points, M, this.nf, this.kp);
+    const d = this.info.dim, P = this.P;
+    if (points.length < P * d * M) throw new Error(`points has ${points.length} entries, expected P*d*M = ${P * d * M}`);
+    const geos: Geometry[] = [];
+    for (let p = 0; p < P; p++) {
+      const pts = P === 1 ? points : points.subarray(p * d * M, (p + 1) * d * M);
+      geos.push(new Geometry(pts, M, this.nf, this.kps));
+    }
+    this.geos = geos;
   }
 
   /** Expected input length (elements) for {@link execute}. */
   inputLength(): number {
     const { type, ntransf, dim, gradient } = this.info;
-    const M = this.geo?.M ?? 0;
-    return type === 1 ? 2 * ntransf * (gradient ? 1 + dim : 1) * M : 2 * ntransf * this.nModes;
+    const M = this.geos?.[0].M ?? 0;
+    return this.P * (type === 1 ? 2 * ntransf * (gradient ? 1 + dim : 1) * M : 2 * ntransf * this.nModes);
   }
 
   /** Expected output length (elements) for {@link execute}. */
   outputLength(): number {
     const { type, ntransf, dim, gradient } = this.info;
-    const M = this.geo?.M ?? 0;
-    return type === 2 ? 2 * ntransf * (gradient ? 1 + dim : 1) * M : 2 * ntransf * this.nModes;
+    const M = this.geos?.[0].M ?? 0;
+    return this.P * (type === 2 ? 2 * ntransf * (gradient ? 1 + dim : 1) * M : 2 * ntransf * this.nModes);
   }
 
   /**
-   * Runs the transform.
+   * Runs the transform (all P point sets in one call).
    *
-   * @param input type 1: strengths [ntransf, M] (gradient: [ntransf, 1+d, M]);
-   *   type 2: modes [ntransf, N1..Nd]; complex interleaved
-   * @param output type 1: modes [ntransf, N1..Nd]; type 2: values [ntransf, M]
-   *   (gradient: [ntransf, 1+d, M]); same element type as the precision
+   * @param input type 1: strengths [P, ntransf, M] (gradient: [P, ntransf, 1+d, M]);
+   *   type 2: modes [P, ntransf, N1..Nd]; complex interleaved (P = 1: the plain layout)
+   * @param output type 1: modes [P, ntransf, N1..Nd]; type 2: values [P, ntransf, M]
+   *   (gradient: [P, ntransf, 1+d, M]); same element type as the precision
    */
   execute(input: RealArray, output: RealArray): void {
-    const geo = this.geo;
-    if (!geo) throw new Error('setPoints must be called before execute');
+    const geos = this.geos;
+    if (!geos) throw new Error('setPoints must be called before execute');
     const want = this.info.precision === 'float32' ? Float32Array : Float64Array;
     if (!(output instanceof want)) throw new Error(`output must be a ${want.name} for precision ${this.info.precision}`);
     if (input.length < this.inputLength()) throw new Error(`input has ${input.length} entries, expected ${this.inputLength()}`);
@@ -495,16 +548,22 @@ export class JsNufftCore {
     const ntransf = this.info.ntransf, len = 2 * ntransf * this.nFine;
     if (!this.grid || this.grid.length !== len) this.grid = new Float64Array(len);
     const grid = this.grid;
-    grid.fill(0);
     const sign = this.info.isign as FftSign;
-    if (this.info.type === 1) {
-      geo.spread(input, ntransf, this.info.gradient, grid);
-      fftn(grid, this.nf, sign, ntransf);
-      this.copyModes(grid, output, true);
-    } else {
-      this.copyModes(input, grid, false);
-      fftn(grid, this.nf, sign, ntransf);
-      geo.interp(grid, ntransf, this.info.gradient, output);
+    const inLen = this.inputLength() / this.P, outLen = this.outputLength() / this.P;
+    for (let p = 0; p < this.P; p++) {
+      const geo = geos[p];
+      const inp = this.P === 1 ? input : input.subarray(p * inLen, (p + 1) * inLen);
+      const outp = this.P === 1 ? output : output.subarray(p * outLen, (p + 1) * outLen);
+      grid.fill(0);
+      if (this.info.type === 1) {
+        geo.spread(inp, ntransf, this.info.gradient, grid);
+        fftn(grid, this.nf, sign, ntransf);
+        this.copyModes(grid, outp, true);
+      } else {
+        this.copyModes(inp, grid, false);
+        fftn(grid, this.nf, sign, ntransf);
+        geo.interp(grid, ntransf, this.info.gradient, outp);
+      }
     }
   }
 

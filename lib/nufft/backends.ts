@@ -1,6 +1,6 @@
 /**
  * Backend adapters behind {@link NufftPlan}: one small interface ({@link NufftImpl}) served by the
- * pure-TypeScript core (js), the addon's NufftPlan object (native), and, later, CUDA.
+ * pure-TypeScript core (js), the addon's NufftPlan object on the host (native) and on a GPU (cuda).
  * Everything here works on raw interleaved host arrays; validation happens in plan.ts.
  */
 import type { Backend } from '../backend';
@@ -11,7 +11,7 @@ import type { HostArray } from '../dtype';
 import { ReconKernelsError, fromNativeError } from '../errors';
 import { JsNufftCore } from '../js/nufft-core';
 import { loadAddon } from '../loader';
-import type { NativeAddon } from '../native-types';
+import type { NativeAddon, NativeStorage } from '../native-types';
 import { MAX_ELEMENTS } from '../shape';
 
 /** Kernel and grid parameters every backend reports. */
@@ -52,14 +52,21 @@ export interface NufftImplOptions {
   upsampfac: 2 | 1.25;
   gradient: boolean;
   dtype: 'complex64' | 'complex128';
+  /** Number of independent point sets (points [P, d, M]; data [P, ntransf, ...]). */
+  P: number;
+  /** Plain kernel width per axis (overrides eps), or undefined. */
+  width?: number[];
+  /** Fine-grid size per axis (overrides σ·N), or undefined. */
+  fineGrid?: number[];
 }
 
 /** @internal What a plan asks of its backend. */
 export interface NufftImpl {
   readonly backend: Backend;
   readonly kernel: NufftKernelInfo;
-  setPoints(points: HostArray, M: number, sync: boolean): void | Promise<void>;
-  execute(input: HostArray, output: HostArray, sync: boolean): void | Promise<void>;
+  /** Host backends take host arrays; the cuda backend takes the tensors' storages. */
+  setPoints(points: HostArray | NativeStorage, M: number, sync: boolean): void | Promise<void>;
+  execute(input: HostArray | NativeStorage, output: HostArray | NativeStorage, sync: boolean): void | Promise<void>;
   timings(): NufftTimings;
   dispose(): void;
 }
@@ -85,6 +92,7 @@ class JsImpl implements NufftImpl {
       this.#core = new JsNufftCore({
         type: o.type, modes: o.modes, eps: o.eps, precision: o.dtype === 'complex64' ? 'float32' : 'float64',
         ntransf: o.ntransf, isign: o.isign, modeord: o.modeord, upsampfac: o.upsampfac, gradient: o.gradient,
+        P: o.P, kernelWidth: o.width, fineGrid: o.fineGrid,
       });
     } catch (e) {
       throw mapJsError('nufft.plan', e);
@@ -147,8 +155,12 @@ export interface NativeNufftOptionsLocal {
   upsampfac: number;
   gradient: boolean;
   dtype: 'complex64' | 'complex128';
-  /** 0 = choose from eps. */
-  width: number;
+  /** 0 = choose from eps; or a plain width per axis. */
+  width: number | number[];
+  /** Fine-grid size per axis ([] = σ·N). */
+  fineGrid?: number[];
+  /** Number of point sets (default 1). */
+  P?: number;
   /** 0 = all hardware threads. */
   threads: number;
   /** −1 = CPU. */
@@ -158,8 +170,8 @@ export interface NativeNufftOptionsLocal {
 /** The addon's NufftPlan object. */
 export interface NativeNufftPlanLocal {
   readonly info: NufftKernelInfo;
-  setPoints(points: Float32Array | Float64Array, M: number, sync: boolean): void | Promise<void>;
-  execute(input: Float32Array | Float64Array, output: Float32Array | Float64Array, sync: boolean): void | Promise<void>;
+  setPoints(points: NativeStorage, M: number, sync: boolean): void | Promise<void>;
+  execute(input: NativeStorage, output: NativeStorage, sync: boolean): void | Promise<void>;
   timings(): NufftTimings;
   dispose(): void;
 }
@@ -180,7 +192,9 @@ class NativeImpl implements NufftImpl {
 
   constructor(ctor: NativeNufftCtor, o: NufftImplOptions) {
     try {
-      this.#plan = new ctor({ ...o, width: 0, threads: 0, device: -1 });
+      // P / fineGrid are passed only when used, so default plans send the original option set.
+      const { P, width, fineGrid, ...rest } = o;
+      this.#plan = new ctor({ ...rest, ...(P > 1 ? { P } : {}), width: width ?? 0, ...(fineGrid ? { fineGrid } : {}), threads: 0, device: -1 });
       const i = this.#plan.info;
       this.kernel = { width: i.width, beta: i.beta, upsampfac: i.upsampfac, fineGrid: [...i.fineGrid], gradientWidthIncrease: i.gradientWidthIncrease ?? 0 };
     } catch (e) {
@@ -216,6 +230,66 @@ class NativeImpl implements NufftImpl {
 }
 
 // ---------------------------------------------------------------------------------------------
+// cuda: the addon's NufftPlan on device N (cuda/nufft_cuda.cu). Data stays on the device: execute
+// takes DeviceBuffer storages; host arrays are refused (an op runs where its tensors live).
+// setPoints also takes a host array (helper plans pass their parent's host copy): the plan uploads
+// it once into its own buffer.
+
+function isHostArray(v: unknown): v is HostArray {
+  return v instanceof Float32Array || v instanceof Float64Array;
+}
+
+class CudaImpl implements NufftImpl {
+  readonly backend: Backend = 'cuda';
+  readonly kernel: NufftKernelInfo;
+  readonly #device: number;
+  #plan: NativeNufftPlanLocal;
+  #disposed = false;
+
+  constructor(ctor: NativeNufftCtor, o: NufftImplOptions, device: number) {
+    this.#device = device;
+    try {
+      this.#plan = new ctor({ ...o, width: o.width ?? 0, fineGrid: o.fineGrid ?? [], threads: 0, device });
+      const i = this.#plan.info;
+      this.kernel = { width: i.width, beta: i.beta, upsampfac: i.upsampfac, fineGrid: [...i.fineGrid], gradientWidthIncrease: i.gradientWidthIncrease ?? 0 };
+    } catch (e) {
+      throw fromNativeError(e);
+    }
+  }
+
+  setPoints(points: HostArray | NativeStorage, M: number, sync: boolean): void | Promise<void> {
+    return callNative(sync, (s) => this.#plan.setPoints(points, M, s), () => undefined);
+  }
+
+  execute(input: HostArray | NativeStorage, output: HostArray | NativeStorage, sync: boolean): void | Promise<void> {
+    if (isHostArray(input) || isHostArray(output)) {
+      const err = new ReconKernelsError('DEVICE_MISMATCH', `nufft.execute: the plan is on cuda:${this.#device} but the ${isHostArray(input) ? 'input' : 'output'} is a host array; move it with .to('cuda:${this.#device}')`);
+      if (sync) throw err;
+      return Promise.reject(err);
+    }
+    return callNative(sync, (s) => this.#plan.execute(input, output, s), () => undefined);
+  }
+
+  timings(): NufftTimings {
+    try {
+      return { ...this.#plan.timings() };
+    } catch (e) {
+      throw fromNativeError(e);
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    try {
+      this.#plan.dispose();
+    } catch {
+      // disposing twice or after a failed construction is harmless
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // selection
 
 function envBackend(): string | undefined {
@@ -225,7 +299,7 @@ function envBackend(): string | undefined {
 
 /**
  * Builds the backend for a plan on `device`. CUDA plans: CUDA_UNAVAILABLE (with the reason)
- * when CUDA cannot serve, else BACKEND_UNAVAILABLE (the CUDA NUFFT is not built yet). Host plans:
+ * when CUDA cannot serve, CUFFT_UNAVAILABLE when cuFFT cannot be loaded, else the cuda adapter. Host plans:
  * the requested backend, else native when the addon loaded and has NufftPlan, else js. An
  * explicitly requested native backend whose addon lacks NufftPlan is BACKEND_UNAVAILABLE.
  */
@@ -239,7 +313,12 @@ export function createImpl(op: string, device: Device, backend: 'js' | 'native' 
     if (cudaIndex(device) >= addon.cudaInfo().devices.length) {
       throw new ReconKernelsError('INVALID_DEVICE', `${op}: ${device} does not exist: ${addon.cudaInfo().devices.length} CUDA device(s) present`);
     }
-    throw new ReconKernelsError('BACKEND_UNAVAILABLE', `${op}: the CUDA NUFFT is not built yet; make the plan with device 'cpu' (tensors on the host) for now`);
+    const ctor = nativeNufftCtor(addon);
+    if (!ctor) {
+      const from = loadAddon().loadedFrom?.path ?? 'the loaded addon';
+      throw new ReconKernelsError('BACKEND_UNAVAILABLE', `${op}: ${from} has no NufftPlan (an older build); rebuild it with 'npm run build:native'`);
+    }
+    return new CudaImpl(ctor, o, cudaIndex(device));
   }
   const explicit = backend ?? envBackend();
   const dispatch = resolveBackend(op, {}, { backend });

@@ -306,3 +306,106 @@ export function kernelPolynomial(width: number, beta: number, tol = 1e-15): Kern
   }
   return best!;
 }
+
+/** Whether n is 2,3,5-smooth (the sizes every backend's FFT takes). */
+export function isSmooth235(n: number): boolean {
+  if (!Number.isSafeInteger(n) || n < 1) return false;
+  let r = n;
+  while (r % 2 === 0) r /= 2;
+  while (r % 3 === 0) r /= 3;
+  while (r % 5 === 0) r /= 5;
+  return r === 1;
+}
+
+/**
+ * Expected relative ℓ2 error of a Kaiser–Bessel kernel of plain width w (fine-grid cells) on
+ * one axis oversampled by σ = nf/N. Calibrated on the measured σ = 2 rule (error ≈ 10^−(w−1),
+ * see {@link widthForEps}) and scaled by the digits-per-width ratio √(1 − 1/σ)/√(1/2) of the
+ * KB aliasing bound e^(−πw√(1−1/σ)) (matches the σ = 1.25 measurements within ≈ 0.2 digits).
+ */
+export function axisErrorEstimate(width: number, sigma: number): number {
+  const r = Math.sqrt(Math.max(0, 1 - 1 / sigma)) / Math.SQRT1_2;
+  return 10 ** (-(width - 1) * r);
+}
+
+/** Per-axis kernel layout (widths, fine grid, σ, expected error) without the polynomials. */
+export interface AxisLayout {
+  /** Plain width per axis (before the gradient increase). */
+  plainWidths: number[];
+  /** Width per axis including the gradient increase. */
+  widths: number[];
+  /** β per axis. */
+  betas: number[];
+  fineGrid: number[];
+  /** Effective oversampling per axis (nf/N when the fine grid is given, else σ). */
+  sigmas: number[];
+  /** Expected relative ℓ2 error of the transform (sum of the per-axis estimates). */
+  expectedError: number;
+  /** Whether width or fineGrid overrides the eps-driven choice. */
+  custom: boolean;
+}
+
+/**
+ * Resolves widths and fine-grid sizes per axis: `width` (a number or one per axis) overrides the
+ * eps-driven plain width, `fineGrid` (one size per axis) overrides σ·N; β then follows the axis's
+ * width and its effective σ = nf/N. Without overrides this is exactly {@link chooseKernel} +
+ * {@link fineGridSize} on every axis.
+ *
+ * @throws Error on a width outside 2..16, or a fine-grid size that is not an integer, not
+ *   2,3,5-smooth, not above N, below 2w, or too close to N for the kernel (β undefined).
+ */
+export function axisLayout(opts: {
+  eps: number;
+  upsampfac?: number;
+  dtype?: NufftPrecision;
+  gradient?: boolean;
+  modes: readonly number[];
+  width?: number | readonly number[];
+  fineGrid?: readonly number[];
+}): AxisLayout {
+  const d = opts.modes.length;
+  const upsampfac = (opts.upsampfac ?? 2) as UpsampFac;
+  const inc = opts.gradient ? gradientWidthIncrease(upsampfac) : 0;
+  const wOpt = opts.width;
+  if (Array.isArray(wOpt) && wOpt.length !== d) throw new Error(`width must be a number or an array of ${d} widths (one per axis), got [${wOpt.join(', ')}]`);
+  if (opts.fineGrid !== undefined && opts.fineGrid.length !== d) throw new Error(`fineGrid must have ${d} entries (one per axis), got [${opts.fineGrid.join(', ')}]`);
+  const dflt = widthForEps(Math.min(opts.eps, 1e-1), upsampfac);
+  const plainWidths: number[] = [], widths: number[] = [], betas: number[] = [], fineGrid: number[] = [], sigmas: number[] = [];
+  let err = 0;
+  const pws = opts.modes.map((_, a) => (wOpt === undefined ? dflt : typeof wOpt === 'number' ? wOpt : (wOpt as readonly number[])[a]));
+  for (const pw of wOpt === undefined ? [] : pws) {
+    if (!Number.isInteger(pw) || pw < 2 || pw + inc > 16) throw new Error(`width must be an integer from 2 to ${16 - inc}${inc ? ' (gradient plans add 1)' : ''}, got ${pw}`);
+  }
+  const wmax = Math.max(...pws) + inc;
+  for (let a = 0; a < d; a++) {
+    const pw = pws[a];
+    const w = pw + inc, N = opts.modes[a];
+    let nf: number, sigma: number, beta: number;
+    if (opts.fineGrid === undefined) {
+      nf = fineGridSize(N, upsampfac, wmax);
+      sigma = upsampfac;
+      beta = kbBeta(w, upsampfac);
+    } else {
+      nf = opts.fineGrid[a];
+      if (!Number.isSafeInteger(nf) || nf <= N) throw new Error(`fineGrid[${a}] must be an integer above modes[${a}] = ${N}, got ${nf}`);
+      if (!isSmooth235(nf)) throw new Error(`fineGrid[${a}] = ${nf} is not 2,3,5-smooth; use ${nextSmooth235Even(nf)}`);
+      if (nf < 2 * wmax) throw new Error(`fineGrid[${a}] = ${nf} is below twice the largest kernel width ${wmax}`);
+      sigma = nf / N;
+      const q = (w / sigma) * (sigma - 0.5);
+      if (q * q <= 0.8) throw new Error(`fineGrid[${a}] = ${nf} oversamples modes ${N} too little (σ = ${sigma.toFixed(3)}) for width ${w}`);
+      beta = kbBeta(w, sigma);
+    }
+    plainWidths.push(pw); widths.push(w); betas.push(beta); fineGrid.push(nf); sigmas.push(sigma);
+    err += axisErrorEstimate(pw, sigma);
+  }
+  const floor = opts.dtype === 'float32' ? 3e-7 : 1e-14;
+  return { plainWidths, widths, betas, fineGrid, sigmas, expectedError: Math.max(err, floor), custom: wOpt !== undefined || opts.fineGrid !== undefined };
+}
+
+/** Kernel (β, polynomial) for one axis of an {@link AxisLayout}; same as chooseKernel for default axes. */
+export function axisKernel(layout: AxisLayout, a: number, eps: number, upsampfac: UpsampFac): KernelParams {
+  const w = layout.widths[a], beta = layout.betas[a];
+  const tolEps = Math.min(eps, axisErrorEstimate(layout.plainWidths[a], layout.sigmas[a]));
+  const poly = kernelPolynomial(w, beta, Math.max(1e-3 * tolEps, 1e-14));
+  return { width: w, beta, upsampfac, gradientWidthIncrease: w - layout.plainWidths[a], poly };
+}

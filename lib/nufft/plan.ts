@@ -15,7 +15,7 @@ import { fmtShape, numel, sameShape } from '../shape';
 import { Tensor, zeros } from '../tensor';
 import { checkNumber, checkObject, checkTensor, describe } from '../validate';
 import { createImpl, type NufftImpl, type NufftImplOptions, type NufftTimings } from './backends';
-import { epsLimit } from './params';
+import { type AxisLayout, axisLayout, epsLimit } from './params';
 
 const disposeSymbol: typeof Symbol.dispose = (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('nodejs.dispose') as typeof Symbol.dispose);
 
@@ -52,6 +52,22 @@ export interface NufftPlanOptions extends BackendOptions {
    * the kernel is widened by `info.gradientWidthIncrease` so the derivative rows meet eps.
    */
   gradient?: boolean;
+  /**
+   * Number of independent point sets (default 1): setPoints takes [P, d, M] and execute runs all
+   * sets in one call, on data [P, ntransf, M] / [P, ntransf, N1..Nd] (the ntransf axis may be
+   * left out when ntransf = 1). Equal to P separate plans, to rounding.
+   */
+  P?: number;
+  /**
+   * Plain kernel width in fine-grid cells, a number or one per axis (e.g. [4, 6, 6]), 2..16;
+   * overrides the width eps would choose (`info.expectedError` tells the resulting accuracy).
+   */
+  width?: number | readonly number[];
+  /**
+   * Fine-grid size per axis (2,3,5-smooth, above N), overriding σ·N (torchkbnufft's grid_size);
+   * β follows the effective σ = nf/N.
+   */
+  fineGrid?: readonly number[];
 }
 
 /** What a plan is, as {@link NufftPlan.info} reports it. */
@@ -77,8 +93,14 @@ export interface NufftPlanInfo {
   fineGrid: number[];
   /** Width added for the gradient rows (0 when gradient is off). */
   gradientWidthIncrease: number;
-  /** Number of points currently set (0 before setPoints). */
+  /** Number of points currently set (0 before setPoints), per point set. */
   M: number;
+  /** Number of point sets. */
+  P: number;
+  /** Kernel width per axis (including the gradient increase); `width` is their maximum. */
+  widths: number[];
+  /** Expected relative ℓ2 error of the kernel and fine-grid choice (sum of per-axis estimates). */
+  expectedError: number;
 }
 
 /** Options of {@link NufftPlan.execute}. */
@@ -104,6 +126,8 @@ function oneOf<T>(op: string, name: string, v: unknown, allowed: readonly T[], d
 export interface ResolvedPlanOptions extends NufftImplOptions {
   device: Device;
   backend?: 'js' | 'native';
+  /** Per-axis widths, fine grid and expected error (backend-independent). */
+  layout: AxisLayout;
 }
 
 /** @internal Validates and fills in defaults. */
@@ -138,7 +162,30 @@ export function resolvePlanOptions(op: string, options: unknown): ResolvedPlanOp
   if (eps >= 1) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: eps must be below 1 (a relative error), got ${eps}`);
   const device = parseDevice(o.device, `${op}: device`);
   const backend = oneOf(op, 'backend', o.backend, ['js', 'native'] as const, undefined as unknown as 'js');
-  return { type, modes, ntransf, isign, modeord, eps, upsampfac, gradient, dtype, device, backend };
+  const P = o.P === undefined ? 1 : checkNumber(op, 'P', o.P, { positive: true });
+  if (!Number.isSafeInteger(P)) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: P (number of point sets) must be a positive integer, got ${P}`);
+  if (P > 1 && gradient) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: gradient plans take one point set; leave P out or make one plan per set`);
+  let width: number[] | undefined;
+  if (o.width !== undefined) {
+    if (typeof o.width === 'number') width = new Array<number>(modes.length).fill(o.width);
+    else if (Array.isArray(o.width)) width = [...(o.width as number[])];
+    else throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: width must be a number or an array of ${modes.length} numbers, got ${describe(o.width)}`);
+  }
+  let fineGrid: number[] | undefined;
+  if (o.fineGrid !== undefined) {
+    if (!Array.isArray(o.fineGrid)) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: fineGrid must be an array of ${modes.length} sizes, got ${describe(o.fineGrid)}`);
+    fineGrid = [...(o.fineGrid as number[])];
+  }
+  let layout: AxisLayout;
+  try {
+    layout = axisLayout({ eps, upsampfac, dtype: dtype === 'complex64' ? 'float32' : 'float64', gradient, modes, width, fineGrid });
+  } catch (e) {
+    throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: ${(e as Error).message}`);
+  }
+  if (P * numel(layout.fineGrid) * ntransf > 2 ** 31 && device === 'cpu' && backend === 'js') {
+    throw new ReconKernelsError('SIZE_TOO_LARGE', `${op}: ${P} point sets × ${ntransf} transforms is too large for the js backend`);
+  }
+  return { type, modes, ntransf, isign, modeord, eps, upsampfac, gradient, dtype, device, backend, P, width, fineGrid, layout };
 }
 
 /**
@@ -163,7 +210,8 @@ export class NufftPlan {
   /** @internal Use `nufft.plan(options)`. */
   constructor(options: NufftPlanOptions, op = 'nufft.plan') {
     this.#opts = resolvePlanOptions(op, options);
-    const { device, backend, ...implOpts } = this.#opts;
+    const { device, backend, layout: _layout, ...implOpts } = this.#opts;
+    void _layout;
     this.#impl = createImpl(op, device, backend, implOpts);
   }
 
@@ -175,7 +223,7 @@ export class NufftPlan {
       type: o.type, dim: o.modes.length, modes: [...o.modes], ntransf: o.ntransf, isign: o.isign, modeord: o.modeord,
       eps: o.eps, dtype: o.dtype, gradient: o.gradient, device: o.device, backend: this.#impl?.backend ?? 'js',
       width: k.width, beta: k.beta, upsampfac: k.upsampfac, fineGrid: [...k.fineGrid], gradientWidthIncrease: k.gradientWidthIncrease,
-      M: Math.max(this.#M, 0),
+      M: Math.max(this.#M, 0), P: o.P, widths: [...o.layout.widths], expectedError: o.layout.expectedError,
     };
   }
 
@@ -185,12 +233,19 @@ export class NufftPlan {
 
   /** Shape of the input {@link NufftPlan.execute} takes (with the batch axis). */
   get inputShape(): number[] {
-    return this.#opts.type === 1 ? this.#pointShape() : [this.#opts.ntransf, ...this.#opts.modes];
+    const s = this.#opts.type === 1 ? this.#pointShape() : [this.#opts.ntransf, ...this.#opts.modes];
+    return this.#opts.P > 1 ? [this.#opts.P, ...s] : s;
   }
 
   /** Shape of the output {@link NufftPlan.execute} returns (with the batch axis). */
   get outputShape(): number[] {
-    return this.#opts.type === 2 ? this.#pointShape() : [this.#opts.ntransf, ...this.#opts.modes];
+    const s = this.#opts.type === 2 ? this.#pointShape() : [this.#opts.ntransf, ...this.#opts.modes];
+    return this.#opts.P > 1 ? [this.#opts.P, ...s] : s;
+  }
+
+  /** The shape without the ntransf axis (allowed when ntransf = 1). */
+  #short(full: number[]): number[] {
+    return this.#opts.P > 1 ? [full[0], ...full.slice(2)] : full.slice(1);
   }
 
   #pointShape(): number[] {
@@ -251,9 +306,12 @@ export class NufftPlan {
       throw new ReconKernelsError('INVALID_DTYPE', `${op}: points have dtype ${p.dtype}, but a ${o.dtype} plan takes ${rdt} points`);
     }
     if (p.device !== o.device) throw new ReconKernelsError('DEVICE_MISMATCH', `${op}: points are on ${p.device} but the plan is for ${o.device}`);
-    const okShape = (p.shape.length === 2 && p.shape[0] === d) || (d === 1 && p.shape.length === 1);
+    const P = o.P;
+    const okShape = P > 1
+      ? p.shape.length === 3 && p.shape[0] === P && p.shape[1] === d
+      : (p.shape.length === 2 && p.shape[0] === d) || (d === 1 && p.shape.length === 1) || (p.shape.length === 3 && p.shape[0] === 1 && p.shape[1] === d);
     if (!okShape) {
-      throw new ReconKernelsError('INVALID_SHAPE', `${op}: points have shape ${fmtShape(p.shape)}; a ${d}-D plan takes [${d}, M]${d === 1 ? ' or [M]' : ''}`);
+      throw new ReconKernelsError('INVALID_SHAPE', `${op}: points have shape ${fmtShape(p.shape)}; a ${d}-D plan${P > 1 ? ` with P = ${P}` : ''} takes ${P > 1 ? `[${P}, ${d}, M]` : `[${d}, M]${d === 1 ? ' or [M]' : ''}`}`);
     }
     const M = p.shape[p.shape.length - 1];
     const data = p.hostData('points');
@@ -333,18 +391,18 @@ export class NufftPlan {
     if (x.device !== o.device) throw new ReconKernelsError('DEVICE_MISMATCH', `${op}: input is on ${x.device} but the plan is for ${o.device}`);
     const inFull = this.inputShape, outFull = this.outputShape;
     const batched = sameShape(x.shape, inFull);
-    if (!batched && !(o.ntransf === 1 && sameShape(x.shape, inFull.slice(1)))) {
+    if (!batched && !(o.ntransf === 1 && sameShape(x.shape, this.#short(inFull)))) {
       const what = o.type === 1 ? (o.gradient ? 'strengths (c, d)' : 'strengths') : 'modes';
-      throw new ReconKernelsError('INVALID_SHAPE', `${op}: input has shape ${fmtShape(x.shape)}; this type-${o.type} plan takes ${what} ${fmtShape(inFull)}${o.ntransf === 1 ? ` or ${fmtShape(inFull.slice(1))}` : ''}`);
+      throw new ReconKernelsError('INVALID_SHAPE', `${op}: input has shape ${fmtShape(x.shape)}; this type-${o.type} plan takes ${what} ${fmtShape(inFull)}${o.ntransf === 1 ? ` or ${fmtShape(this.#short(inFull))}` : ''}`);
     }
-    const outShape = batched ? outFull : outFull.slice(1);
+    const outShape = batched ? outFull : this.#short(outFull);
     const oo = checkObject(op, 'options', opts);
     let out: Tensor;
     if (oo.out !== undefined) {
       out = checkTensor(op, 'out', oo.out, ['float32', 'float64', 'complex64', 'complex128']);
       if (out.dtype !== o.dtype) throw new ReconKernelsError('INVALID_DTYPE', `${op}: out has dtype ${out.dtype}, but the plan is ${o.dtype}`);
       if (out.device !== o.device) throw new ReconKernelsError('DEVICE_MISMATCH', `${op}: out is on ${out.device} but the plan is for ${o.device}`);
-      if (!sameShape(out.shape, outFull) && !(o.ntransf === 1 && sameShape(out.shape, outFull.slice(1)))) {
+      if (!sameShape(out.shape, outFull) && !(o.ntransf === 1 && sameShape(out.shape, this.#short(outFull)))) {
         throw new ReconKernelsError('INVALID_SHAPE', `${op}: out has shape ${fmtShape(out.shape)}; expected ${fmtShape(outShape)}`);
       }
       if (out.hostData('out').buffer === x.hostData('input').buffer) {
@@ -394,7 +452,7 @@ export class NufftPlan {
 
   /** @internal The validated options (copy). */
   get options(): ResolvedPlanOptions {
-    return { ...this.#opts, modes: [...this.#opts.modes] };
+    return { ...this.#opts, modes: [...this.#opts.modes], layout: { ...this.#opts.layout } };
   }
 
   /** @internal The current points [d, M] (private copy; do not modify) or null. */
@@ -408,6 +466,7 @@ export class NufftPlan {
    */
   helper(key: string, overrides: Partial<NufftImplOptions>, sync: boolean): NufftPlan | Promise<NufftPlan> {
     this.#live('nufft.vjp');
+    if (this.#opts.P > 1) throw new ReconKernelsError('INVALID_ARGUMENT', 'nufft.vjp: batched plans (P > 1) have no VJP yet; use one plan per point set');
     if (!this.#points) throw new ReconKernelsError('INVALID_ARGUMENT', 'nufft.vjp: the plan has no points; call setPoints(points) first');
     let h = this.#helpers.get(key);
     if (!h) {

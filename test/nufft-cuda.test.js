@@ -1,0 +1,278 @@
+'use strict';
+// CUDA NUFFT (cuda/nufft_cuda.cu) through the addon's NufftPlan on a device: vs the exact direct
+// sums (1-3 D, both types, gradient, f32/f64, ntransf > 1, modeord/isign, σ = 1.25), vs the native
+// plan, split bins, host-array uploads, errors, cuFFT missing (child process), memory freed on
+// dispose; plus the public nufft.plan on 'cuda'. Skips without a GPU (needCuda), fails when
+// RECON_KERNELS_REQUIRE_CUDA=1 and CUDA is unusable.
+const assert = require('assert');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { rk, needCuda } = require('./helpers');
+const { addon: loadAddon } = require('../dist/lib/loader');
+const { directNudft1, directNudft2 } = require('../dist/lib/js/nudft.js');
+
+const addon = loadAddon();
+const prod = (a) => a.reduce((x, y) => x * y, 1);
+const rnd = (n, T = Float64Array) => T.from({ length: n }, () => Math.random() * 2 - 1 || 0.5);
+const randomPoints = (d, M, T = Float64Array) => T.from({ length: d * M }, () => (Math.random() * 2 - 1) * 3 * Math.PI);
+
+function relErr(a, ref) {
+  let e = 0, n = 0;
+  for (let i = 0; i < ref.length; i++) { e += (a[i] - ref[i]) ** 2; n += ref[i] ** 2; }
+  return Math.sqrt(e / n);
+}
+
+function rowErrs(out, ref, ntransf, rows, M) {
+  const errs = [];
+  for (let r = 0; r < rows; r++) {
+    let e = 0, n = 0;
+    for (let t = 0; t < ntransf; t++) {
+      const off = 2 * (t * rows + r) * M;
+      for (let i = off; i < off + 2 * M; i++) { e += (out[i] - ref[i]) ** 2; n += ref[i] ** 2; }
+    }
+    errs.push(Math.sqrt(e / n));
+  }
+  return errs;
+}
+
+function makePlan(o, device = 0) {
+  return new addon.NufftPlan({
+    type: o.type, modes: o.modes, ntransf: o.ntransf ?? 1, isign: o.isign ?? (o.type === 1 ? 1 : -1),
+    modeord: o.modeord ?? 0, eps: o.eps, upsampfac: o.upsampfac ?? 2, gradient: !!o.gradient,
+    dtype: o.dtype ?? 'complex128', width: o.width ?? 0, threads: 0, device,
+  });
+}
+
+/** A DeviceBuffer on cuda:0 holding `host` (or zeros of `n` reals of host's type). */
+function devFrom(host) {
+  const b = new addon.DeviceBuffer(0, Math.max(host.byteLength, 1));
+  if (host.length) b.upload(host, true);
+  return b;
+}
+
+/**
+ * One transform on the GPU. pointsOnHost: pass the points as a host typed array (the plan
+ * uploads them). Returns { out (host copy), input, pts, plan }.
+ */
+function runGpu(o, pts, input, pointsOnHost = false) {
+  const { type, modes, M, ntransf = 1, gradient = false } = o;
+  const d = modes.length, rows = gradient ? 1 + d : 1, nm = prod(modes);
+  const T = o.dtype === 'complex64' ? Float32Array : Float64Array;
+  const plan = makePlan(o);
+  const bufs = [];
+  try {
+    const pbuf = pointsOnHost ? pts : devFrom(pts);
+    if (!pointsOnHost) bufs.push(pbuf);
+    plan.setPoints(pbuf, M, true);
+    const outLen = type === 2 ? 2 * ntransf * rows * M : 2 * ntransf * nm;
+    const ib = devFrom(input), ob = new addon.DeviceBuffer(0, Math.max(outLen * T.BYTES_PER_ELEMENT, 1));
+    bufs.push(ib, ob);
+    plan.execute(ib, ob, true);
+    const out = new T(outLen);
+    if (outLen) ob.download(out, true);
+    return { out, plan };
+  } finally {
+    for (const b of bufs) b.free();
+  }
+}
+
+/** GPU transform vs the direct sum: per-row errors. */
+function vsDirect(o, pointsOnHost = false) {
+  const { type, modes, M, ntransf = 1, gradient = false, modeord = 0 } = o;
+  const d = modes.length, rows = gradient ? 1 + d : 1, nm = prod(modes);
+  const T = o.dtype === 'complex64' ? Float32Array : Float64Array;
+  const isign = o.isign ?? (type === 1 ? 1 : -1);
+  const pts = o.points ?? randomPoints(d, M, T);
+  const input = rnd(type === 1 ? 2 * ntransf * rows * M : 2 * ntransf * nm, T);
+  const { out, plan } = runGpu({ ...o, isign }, pts, input, pointsOnHost);
+  const common = { points: pts, M, modes, ntransf, isign, modeord, gradient };
+  const errs = type === 1 ? [relErr(out, directNudft1({ ...common, strengths: input }))]
+    : rowErrs(out, directNudft2({ ...common, coefs: input }), ntransf, rows, M);
+  return { errs, plan };
+}
+
+const SIZES = { 1: [[50], 400], 2: [[20, 17], 300], 3: [[8, 9, 7], 200] };
+
+describe('cuda NUFFT plan (addon)', function () {
+  this.timeout(120000);
+  beforeEach(function () {
+    needCuda(this);
+    if (!addon || !addon.NufftPlan) assert.fail('the addon has no NufftPlan');
+  });
+
+  for (const d of [1, 2, 3]) {
+    const [modes, M] = SIZES[d];
+    for (const type of [1, 2]) {
+      for (const gradient of [false, true]) {
+        it(`${d}-D type ${type}${gradient ? ' gradient' : ''}: f64 / f32 / ntransf 3 + modeord 1 + flipped isign / σ 1.25 vs direct sums`, () => {
+          const cases = [
+            { dtype: 'complex128', eps: 1e-9 },
+            { dtype: 'complex64', eps: 1e-5 },
+            { dtype: 'complex128', eps: 1e-6, ntransf: 3, modeord: 1, isign: type === 1 ? -1 : 1 },
+            { dtype: 'complex128', eps: 1e-8, upsampfac: 1.25 },
+            { dtype: 'complex128', eps: 1e-12 },
+          ];
+          for (const c of cases) {
+            const { errs, plan } = vsDirect({ type, modes, M, gradient, ...c }, c.dtype === 'complex64');
+            const tol = c.dtype === 'complex64' ? 20 * c.eps : 10 * c.eps;
+            for (const e of errs) assert.ok(e < tol, `${JSON.stringify(c)} w=${plan.info.width}: errors ${errs.map((x) => x.toExponential(2))}`);
+            const t = plan.timings();
+            for (const k of ['sortMs', 'spreadMs', 'fftMs', 'deconvolveMs', 'totalMs']) assert.ok(t[k] >= 0, `timing ${k} = ${t[k]}`);
+            plan.dispose();
+          }
+        });
+      }
+    }
+  }
+
+  it('agrees with the native plan to ~1e-12 (f64) on larger grids, incl. wide kernels', function () {
+    const cfgs = [
+      { modes: [1000], M: 20000, eps: 1e-9 },
+      { modes: [120, 90], M: 20000, eps: 1e-9, modeord: 1 },
+      { modes: [40, 36, 30], M: 20000, eps: 1e-6, ntransf: 2 },
+      { modes: [48, 20], M: 5000, eps: 1e-10, upsampfac: 1.25 }, // w = 18: KW 32 path
+      { modes: [18, 16, 12], M: 5000, eps: 1e-10, upsampfac: 1.25, gradient: true }, // w = 19, 3-D
+    ];
+    for (const cfg of cfgs) {
+      for (const type of [1, 2]) {
+        for (const gradient of cfg.gradient ? [true] : [false, true]) {
+          const o = { ...cfg, type, gradient };
+          const d = cfg.modes.length, rows = gradient ? 1 + d : 1, nm = prod(cfg.modes), ntransf = cfg.ntransf ?? 1;
+          const pts = randomPoints(d, cfg.M);
+          const input = rnd(type === 1 ? 2 * ntransf * rows * cfg.M : 2 * ntransf * nm);
+          const { out, plan } = runGpu(o, pts, input);
+          const cpu = makePlan(o, -1);
+          cpu.setPoints(pts, cfg.M, true);
+          const ref = new Float64Array(out.length);
+          cpu.execute(input, ref, true);
+          assert.deepStrictEqual(plan.info.fineGrid, cpu.info.fineGrid);
+          assert.strictEqual(plan.info.width, cpu.info.width);
+          const e = relErr(out, ref);
+          assert.ok(e < 1e-12, `${JSON.stringify(o)}: cuda vs native ${e}`);
+          plan.dispose();
+          cpu.dispose();
+        }
+      }
+    }
+  });
+
+  it('clustered points (bins split into several subproblems), points on bin and period edges', () => {
+    for (const d of [1, 2, 3]) {
+      const modes = SIZES[d][0], M = 3000;
+      const pts = new Float64Array(d * M);
+      for (let i = 0; i < d * M; i++) pts[i] = 0.3 + 1e-3 * Math.random(); // one bin
+      for (let j = 0; j < 40; j++) for (let a = 0; a < d; a++) pts[a * M + j] = [0, -0, 2 * Math.PI, -2 * Math.PI, Math.PI, -Math.PI, 1e-17, 2 * Math.PI - 1e-15][j % 8] + 2 * Math.PI * ((j % 5) - 2);
+      for (const type of [1, 2]) {
+        for (const gradient of [false, true]) {
+          const { errs } = vsDirect({ type, modes, M, gradient, eps: 1e-9, points: pts });
+          for (const e of errs) assert.ok(e < 1e-8, `${d}-D type ${type} grad ${gradient}: ${errs}`);
+        }
+      }
+    }
+  });
+
+  it('async setPoints / execute, re-setting points with another M, M = 0', async () => {
+    const plan = makePlan({ type: 1, modes: [12, 10], eps: 1e-6 });
+    for (const M of [100, 7, 0, 250]) {
+      const pts = randomPoints(2, M), c = rnd(2 * M);
+      const pb = devFrom(pts), cb = devFrom(c), ob = new addon.DeviceBuffer(0, 2 * 120 * 8);
+      await plan.setPoints(pb, M, false);
+      await plan.execute(cb, ob, false);
+      const out = new Float64Array(240);
+      ob.download(out, true);
+      if (M === 0) assert.ok(out.every((v) => v === 0));
+      else assert.ok(relErr(out, directNudft1({ points: pts, M, modes: [12, 10], strengths: c, isign: 1 })) < 1e-5);
+      for (const b of [pb, cb, ob]) b.free();
+    }
+    plan.dispose();
+  });
+
+  it('errors: NON_FINITE points, wrong dtype, short buffers, disposed, P > 1 unsupported', () => {
+    const plan = makePlan({ type: 2, modes: [8, 8], eps: 1e-6 });
+    const bad = randomPoints(2, 10);
+    bad[13] = NaN;
+    const pb = devFrom(bad);
+    assert.throws(() => plan.setPoints(pb, 10, true), (e) => e.code === 'NON_FINITE' && /index 13/.test(e.message));
+    assert.throws(() => plan.execute(pb, pb, true), (e) => e.code === 'INVALID_ARGUMENT'); // no points yet
+    assert.throws(() => plan.setPoints(new Float32Array(20), 10, true), (e) => e.code === 'INVALID_DTYPE');
+    assert.throws(() => plan.setPoints(pb, 11, true), (e) => e.code === 'INVALID_SHAPE');
+    plan.setPoints(randomPoints(2, 10), 10, true); // host points: uploaded by the plan
+    const small = new addon.DeviceBuffer(0, 8);
+    assert.throws(() => plan.execute(small, pb, true), (e) => e.code === 'INVALID_SHAPE');
+    pb.free();
+    small.free();
+    plan.dispose();
+    assert.throws(() => plan.setPoints(bad, 10, true), (e) => e.code === 'DISPOSED');
+    assert.throws(() => new addon.NufftPlan({ type: 1, modes: [8], ntransf: 1, isign: 1, modeord: 0, eps: 1e-6, upsampfac: 2, gradient: false, dtype: 'complex128', width: 0, threads: 0, device: 0, P: 2 }), (e) => e.code === 'INVALID_ARGUMENT');
+  });
+
+  it('frees its device memory on dispose (60 × 2 GiB fine grids)', () => {
+    const modes = [256, 256, 256];
+    const input = new addon.DeviceBuffer(0, 2 * prod(modes) * 8);
+    const pts = devFrom(randomPoints(3, 1000));
+    const out = new addon.DeviceBuffer(0, 2 * 1000 * 8);
+    try {
+      for (let i = 0; i < 60; i++) {
+        const plan = makePlan({ type: 2, modes, eps: 1e-6 });
+        plan.setPoints(pts, 1000, true);
+        plan.execute(input, out, true); // allocates the 512³ complex128 grid (2 GiB)
+        plan.dispose();
+      }
+    } finally {
+      input.free();
+      pts.free();
+      out.free();
+    }
+  });
+
+  it('a missing cuFFT is CUFFT_UNAVAILABLE, naming what was searched (child process)', () => {
+    const root = path.join(__dirname, '..');
+    const script = `
+      const rk = require(${JSON.stringify(root)});
+      const { addon } = require(${JSON.stringify(path.join(root, 'dist/lib/loader'))});
+      const out = {};
+      try {
+        new (addon().NufftPlan)({ type: 1, modes: [8], ntransf: 1, isign: 1, modeord: 0, eps: 1e-6, upsampfac: 2, gradient: false, dtype: 'complex128', width: 0, threads: 0, device: 0 });
+      } catch (e) { out.addon = { code: e.code, message: e.message }; }
+      try { rk.nufft.plan({ type: 1, modes: [8], device: 'cuda' }); } catch (e) { out.api = { code: e.code, message: e.message }; }
+      process.stdout.write(JSON.stringify(out));`;
+    const res = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, RECON_KERNELS_CUFFT: '/nonexistent/libcufft.so' }, encoding: 'utf8' }));
+    for (const k of ['addon', 'api']) {
+      assert.ok(res[k], `${k}: no error thrown`);
+      assert.strictEqual(res[k].code, 'CUFFT_UNAVAILABLE', `${k}: ${JSON.stringify(res[k])}`);
+      assert.match(res[k].message, /\/nonexistent\/libcufft\.so/);
+    }
+  });
+});
+
+describe('cuda NUFFT plan (public nufft.plan on cuda)', function () {
+  this.timeout(60000);
+  beforeEach(function () {
+    needCuda(this);
+  });
+
+  it('type 1 and type 2 on cuda tensors match the cpu plan; host tensors are DEVICE_MISMATCH', async () => {
+    for (const type of [1, 2]) {
+      const modes = [24, 20], M = 500, dtype = 'complex128';
+      const ptsHost = rk.tensor(randomPoints(2, M), { shape: [2, M], dtype: 'float64' });
+      const inShape = type === 1 ? [M] : modes;
+      const x = rk.tensor(rnd(2 * prod(inShape)), { shape: inShape, dtype });
+      const cpu = rk.nufft.plan({ type, modes, dtype, eps: 1e-9 });
+      await cpu.setPoints(ptsHost);
+      const ref = await cpu.execute(x);
+      const gpu = rk.nufft.plan({ type, modes, dtype, eps: 1e-9, device: 'cuda' });
+      assert.strictEqual(gpu.info.backend, 'cuda');
+      const ptsDev = await ptsHost.to('cuda');
+      await gpu.setPoints(ptsDev);
+      const xd = await x.to('cuda');
+      const yd = await gpu.execute(xd);
+      assert.strictEqual(yd.device, 'cuda:0');
+      const y = await yd.to('cpu');
+      assert.ok(relErr(y.hostData(), ref.hostData()) < 1e-12);
+      await assert.rejects(gpu.execute(x), (e) => e.code === 'DEVICE_MISMATCH');
+      for (const t of [ptsHost, x, ref, ptsDev, xd, yd, y]) t.dispose();
+      cpu.dispose();
+      gpu.dispose();
+    }
+  });
+});
