@@ -14,6 +14,8 @@ import { ReconKernelsError } from '../errors';
 import { fmtShape, numel, sameShape } from '../shape';
 import { Tensor, zeros } from '../tensor';
 import { checkNumber, checkObject, checkTensor, describe } from '../validate';
+import { fillSync } from '../array/ops';
+import type { NativeStorage } from '../native-types';
 import { createImpl, type NufftImpl, type NufftImplOptions, type NufftTimings } from './backends';
 import { type AxisLayout, axisLayout, epsLimit } from './params';
 
@@ -195,6 +197,11 @@ export function resolvePlanOptions(op: string, options: unknown): ResolvedPlanOp
  * call while an async one is in flight is refused (INVALID_ARGUMENT). Dispose it when done
  * (or use `using`): that frees the backend's grids and the helper plans made for the VJPs.
  */
+/** The memory an engine reads or writes: host data on the CPU, the device buffer on CUDA. */
+function memoryOf(t: Tensor, what: string): HostArray | NativeStorage {
+  return t.device === 'cpu' ? t.hostData(what) : t.storage(what);
+}
+
 export class NufftPlan {
   readonly #opts: ResolvedPlanOptions;
   #impl: NufftImpl | null;
@@ -314,7 +321,9 @@ export class NufftPlan {
       throw new ReconKernelsError('INVALID_SHAPE', `${op}: points have shape ${fmtShape(p.shape)}; a ${d}-D plan${P > 1 ? ` with P = ${P}` : ''} takes ${P > 1 ? `[${P}, ${d}, M]` : `[${d}, M]${d === 1 ? ' or [M]' : ''}`}`);
     }
     const M = p.shape[p.shape.length - 1];
-    const data = p.hostData('points');
+    // The plan keeps a host copy of its points for the helper plans of the VJPs; a CUDA plan
+    // uploads it once and sorts on the device.
+    const data = p.device === 'cpu' ? p.hostData('points') : p.toArraySync();
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
         throw new ReconKernelsError('NON_FINITE', `${op}: points[${Math.floor(i / M)}, ${i % M}] is ${data[i]}; point coordinates must be finite (radians, any range)`);
@@ -367,7 +376,7 @@ export class NufftPlan {
       return this.#enqueue(() => {
         const impl = this.#live('nufft.execute');
         if (this.#M === 0) return req.out;
-        return (impl.execute(req.input.hostData('input'), req.out.hostData('out'), false) as Promise<void>).then(() => req.out);
+        return (impl.execute(memoryOf(req.input, 'input'), memoryOf(req.out, 'out'), false) as Promise<void>).then(() => req.out);
       });
     } catch (e) {
       return Promise.reject(e);
@@ -378,7 +387,7 @@ export class NufftPlan {
   executeSync(input: Tensor, opts?: NufftExecuteOptions): Tensor {
     this.#notBusy('nufft.executeSync');
     const req = this.#checkExecute('nufft.executeSync', input, opts);
-    if (this.#M !== 0) this.#impl!.execute(req.input.hostData('input'), req.out.hostData('out'), true);
+    if (this.#M !== 0) this.#impl!.execute(memoryOf(req.input, 'input'), memoryOf(req.out, 'out'), true);
     return req.out;
   }
 
@@ -405,10 +414,11 @@ export class NufftPlan {
       if (!sameShape(out.shape, outFull) && !(o.ntransf === 1 && sameShape(out.shape, this.#short(outFull)))) {
         throw new ReconKernelsError('INVALID_SHAPE', `${op}: out has shape ${fmtShape(out.shape)}; expected ${fmtShape(outShape)}`);
       }
-      if (out.hostData('out').buffer === x.hostData('input').buffer) {
+      const shared = out.device === 'cpu' ? out.hostData('out').buffer === x.hostData('input').buffer : out.storage('out') === x.storage('input');
+      if (shared) {
         throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: out shares memory with input; the transform cannot run in place`);
       }
-      if (this.#M === 0) out.hostData('out').fill(0);
+      if (this.#M === 0) fillSync(out, { re: 0, im: 0 });
     } else {
       out = zeros(outShape, { dtype: o.dtype, device: o.device });
     }
