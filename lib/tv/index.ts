@@ -8,6 +8,7 @@
  */
 import { type BackendOptions, callNative, resolveBackend } from '../backend';
 import { ReconKernelsError } from '../errors';
+import { monomorphic } from '../js/monomorphic';
 import { tvIsotropicJs, tvL1Js, tvSquaredJs, type TvDims } from '../js/tv';
 import type { NativeOpResult } from '../native-types';
 import { type Tensor, zeros } from '../tensor';
@@ -105,10 +106,11 @@ function runTv(req: TvRequest, sync: boolean): TvRaw | Promise<TvRaw> {
   if (dispatch.backend === 'js') {
     const v = vol.hostData('vol');
     const g = grad ? grad.hostData('grad') : null;
+    const type = vol.dtype;
     let loss: number[];
-    if (kind === 'squared') loss = [tvSquaredJs(v, dims, scale[0], g)];
-    else if (kind === 'isotropic') loss = [tvIsotropicJs(v, dims, eps, scale[0], g)];
-    else loss = tvL1Js(v, dims, scale, g);
+    if (kind === 'squared') loss = [monomorphic(tvSquaredJs, type)(v, dims, scale[0], g)];
+    else if (kind === 'isotropic') loss = [monomorphic(tvIsotropicJs, type)(v, dims, eps, scale[0], g)];
+    else loss = monomorphic(tvL1Js, type)(v, dims, scale, g);
     const raw: TvRaw = { loss, grad };
     return sync ? raw : Promise.resolve(raw);
   }
