@@ -119,6 +119,7 @@ function prepare(c: KpCase, rays: number, backward: boolean, backend: Backend): 
         },
       };
     },
+    details: (wall) => ({ 'points/s': B / (wall.median / 1e3), 'tap reads/s': (B * S * c.T * 3 * 4 * c.C) / (wall.median / 1e3) }),
     dispose: () => made.forEach((t) => t.dispose()),
   };
 }
