@@ -137,19 +137,17 @@ export interface NativeNufftOptions {
   P?: number;
   /** 0 = default (RECON_KERNELS_THREADS or hardware). */
   threads: number;
-  /** -1 = CPU; >= 0 CUDA (throws CUDA_UNAVAILABLE for now). */
+  /** -1 = CPU; >= 0 the CUDA device (CUDA_UNAVAILABLE / CUFFT_UNAVAILABLE when it cannot serve). */
   device: number;
 }
 
 /** A native NUFFT plan; errors carry codes (INVALID_ARGUMENT, NON_FINITE, DISPOSED, ...). */
 export interface NativeNufftPlan {
   readonly info: { width: number; beta: number; upsampfac: number; fineGrid: number[]; gradientWidthIncrease: number };
-  /** points real [d, M] row-major (Float32Array for complex64); copied. */
-  setPoints(points: Float32Array | Float64Array, M: number, sync: true): void;
-  setPoints(points: Float32Array | Float64Array, M: number, sync: false): Promise<void>;
-  /** Type 1: strengths [ntransf, (1+d,) M] -> modes [ntransf, N1..Nd]; type 2 the reverse. */
-  execute(input: Float32Array | Float64Array, output: Float32Array | Float64Array, sync: true): void;
-  execute(input: Float32Array | Float64Array, output: Float32Array | Float64Array, sync: false): Promise<void>;
+  /** Points real [(P,) d, M] row-major (float32 for complex64); host arrays are copied (uploaded once on CUDA). */
+  setPoints(points: NativeStorage, M: number, sync: boolean): void | Promise<void>;
+  /** Type 1: strengths [(P,) ntransf, (1+d,) M] -> modes [(P,) ntransf, N1..Nd]; type 2 the reverse. Device buffers on CUDA plans. */
+  execute(input: NativeStorage, output: NativeStorage, sync: boolean): void | Promise<void>;
   timings(): { sortMs: number; spreadMs: number; fftMs: number; deconvolveMs: number; totalMs: number };
   /** Frees the plan's memory; later calls throw code 'DISPOSED'. */
   dispose(): void;

@@ -11,7 +11,7 @@ import type { HostArray } from '../dtype';
 import { ReconKernelsError, fromNativeError } from '../errors';
 import { JsNufftCore } from '../js/nufft-core';
 import { loadAddon } from '../loader';
-import type { NativeAddon, NativeStorage } from '../native-types';
+import type { NativeAddon, NativeNufftOptions, NativeNufftPlan, NativeStorage } from '../native-types';
 import { MAX_ELEMENTS } from '../shape';
 
 /** Kernel and grid parameters every backend reports. */
@@ -144,39 +144,7 @@ class JsImpl implements NufftImpl {
 // ---------------------------------------------------------------------------------------------
 // native
 
-/** Constructor options of the addon's NufftPlan (native/nufft binding). */
-export interface NativeNufftOptionsLocal {
-  type: 1 | 2;
-  modes: number[];
-  ntransf: number;
-  isign: 1 | -1;
-  modeord: 0 | 1;
-  eps: number;
-  upsampfac: number;
-  gradient: boolean;
-  dtype: 'complex64' | 'complex128';
-  /** 0 = choose from eps; or a plain width per axis. */
-  width: number | number[];
-  /** Fine-grid size per axis ([] = σ·N). */
-  fineGrid?: number[];
-  /** Number of point sets (default 1). */
-  P?: number;
-  /** 0 = all hardware threads. */
-  threads: number;
-  /** −1 = CPU. */
-  device: number;
-}
-
-/** The addon's NufftPlan object. */
-export interface NativeNufftPlanLocal {
-  readonly info: NufftKernelInfo;
-  setPoints(points: NativeStorage, M: number, sync: boolean): void | Promise<void>;
-  execute(input: NativeStorage, output: NativeStorage, sync: boolean): void | Promise<void>;
-  timings(): NufftTimings;
-  dispose(): void;
-}
-
-type NativeNufftCtor = new (o: NativeNufftOptionsLocal) => NativeNufftPlanLocal;
+type NativeNufftCtor = new (o: NativeNufftOptions) => NativeNufftPlan;
 
 /** The addon's NufftPlan constructor, or null when the loaded build predates it. */
 export function nativeNufftCtor(addon: NativeAddon | null): NativeNufftCtor | null {
@@ -187,7 +155,7 @@ export function nativeNufftCtor(addon: NativeAddon | null): NativeNufftCtor | nu
 class NativeImpl implements NufftImpl {
   readonly backend: Backend = 'native';
   readonly kernel: NufftKernelInfo;
-  #plan: NativeNufftPlanLocal;
+  #plan: NativeNufftPlan;
   #disposed = false;
 
   constructor(ctor: NativeNufftCtor, o: NufftImplOptions) {
@@ -243,7 +211,7 @@ class CudaImpl implements NufftImpl {
   readonly backend: Backend = 'cuda';
   readonly kernel: NufftKernelInfo;
   readonly #device: number;
-  #plan: NativeNufftPlanLocal;
+  #plan: NativeNufftPlan;
   #disposed = false;
 
   constructor(ctor: NativeNufftCtor, o: NufftImplOptions, device: number) {
