@@ -275,4 +275,23 @@ describe('cuda NUFFT plan (public nufft.plan on cuda)', function () {
       gpu.dispose();
     }
   });
+
+  it('VJPs of cuda plans equal those of the cpu plan, results on the device', async () => {
+    const modes = [16, 12], M = 300, dtype = 'complex128';
+    const pts = rk.tensor(randomPoints(2, M), { shape: [2, M], dtype: 'float64' });
+    const c = rk.tensor(rnd(2 * M), { shape: [M], dtype });
+    const gOut = rk.tensor(rnd(2 * prod(modes)), { shape: modes, dtype });
+    const cpu = rk.nufft.plan({ type: 1, modes, dtype, eps: 1e-10 });
+    await cpu.setPoints(pts);
+    const ref = await rk.nufft.type1Vjp(cpu, c, gOut);
+    const gpu = rk.nufft.plan({ type: 1, modes, dtype, eps: 1e-10, device: 'cuda' });
+    await gpu.setPoints(await pts.to('cuda'));
+    const got = await rk.nufft.type1Vjp(gpu, await c.to('cuda'), await gOut.to('cuda'));
+    assert.strictEqual(got.data.device, 'cuda:0');
+    assert.strictEqual(got.points.device, 'cuda:0');
+    assert.ok(relErr(await got.data.toArray(), ref.data.hostData()) < 1e-10);
+    assert.ok(relErr(await got.points.toArray(), ref.points.hostData()) < 1e-10);
+    cpu.dispose();
+    gpu.dispose();
+  });
 });

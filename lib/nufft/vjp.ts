@@ -90,7 +90,7 @@ function check(op: string, type: 1 | 2, plan: unknown, data: unknown, gradOut: u
  */
 function pointGrad(plan: NufftPlan, u: HostArray, rows: HostArray): Tensor {
   const o = plan.options, d = o.modes.length, M = plan.info.M, nt = o.ntransf;
-  const out = zeros([d, M], { dtype: o.dtype === 'complex64' ? 'float32' : 'float64', device: o.device });
+  const out = zeros([d, M], { dtype: o.dtype === 'complex64' ? 'float32' : 'float64' });
   const g = out.hostData('points gradient');
   const acc = new Float64Array(M);
   for (let a = 0; a < d; a++) {
@@ -101,16 +101,31 @@ function pointGrad(plan: NufftPlan, u: HostArray, rows: HostArray): Tensor {
     }
     g.set(acc, a * M);
   }
-  return out;
+  return onPlanDevice(plan, out);
+}
+
+/**
+ * The combination of rows runs on the host; on a CUDA plan its inputs are downloaded and the
+ * result uploaded (one round trip per VJP; the transforms themselves stay on the device).
+ */
+function hostOf(t: Tensor, what: string): HostArray {
+  return t.device === 'cpu' ? t.hostData(what) : t.toArraySync();
+}
+
+function onPlanDevice(plan: NufftPlan, host: Tensor): Tensor {
+  if (plan.options.device === 'cpu') return host;
+  const t = host.toSync(plan.options.device);
+  host.dispose();
+  return t;
 }
 
 /** Row 0 of fused-gradient rows [ntransf, 1+d, M], as a tensor of `shape`. */
 function rowZero(plan: NufftPlan, rows: HostArray, shape: readonly number[]): Tensor {
   const o = plan.options, d = o.modes.length, M = plan.info.M;
-  const out = zeros(shape, { dtype: o.dtype, device: o.device });
+  const out = zeros(shape, { dtype: o.dtype });
   const h = out.hostData('gradient');
   for (let t = 0; t < o.ntransf; t++) h.set(rows.subarray(2 * t * (1 + d) * M, 2 * (t * (1 + d) + 1) * M), 2 * t * M);
-  return out;
+  return onPlanDevice(plan, out);
 }
 
 const T1_KEY = 'vjp:type2-gradient(-isign)';
@@ -123,8 +138,8 @@ function t1Overrides(plan: NufftPlan) {
 
 function finishType1(c: Checked, rows: Tensor): NufftVjpResult {
   try {
-    const r = rows.hostData('rows');
-    return { data: rowZero(c.plan, r, c.data.shape), points: pointGrad(c.plan, c.data.hostData('c'), r) };
+    const r = hostOf(rows, 'rows');
+    return { data: rowZero(c.plan, r, c.data.shape), points: pointGrad(c.plan, hostOf(c.data, 'c'), r) };
   } finally {
     rows.dispose();
   }
@@ -133,7 +148,7 @@ function finishType1(c: Checked, rows: Tensor): NufftVjpResult {
 function finishType2(c: Checked, adj: Tensor, rows: Tensor, ownRows: boolean): NufftVjpResult {
   try {
     const data = sameShape(adj.shape, c.data.shape) ? adj : adj.reshape(c.data.shape);
-    return { data, points: pointGrad(c.plan, c.gradOut.hostData('gradOut'), rows.hostData('rows')) };
+    return { data, points: pointGrad(c.plan, hostOf(c.gradOut, 'gradOut'), hostOf(rows, 'rows')) };
   } finally {
     if (ownRows) rows.dispose();
   }
