@@ -152,72 +152,30 @@ export function nativeNufftCtor(addon: NativeAddon | null): NativeNufftCtor | nu
   return typeof ctor === 'function' ? (ctor as NativeNufftCtor) : null;
 }
 
-class NativeImpl implements NufftImpl {
-  readonly backend: Backend = 'native';
-  readonly kernel: NufftKernelInfo;
-  #plan: NativeNufftPlan;
-  #disposed = false;
-
-  constructor(ctor: NativeNufftCtor, o: NufftImplOptions) {
-    try {
-      // P / fineGrid are passed only when used, so default plans send the original option set.
-      const { P, width, fineGrid, ...rest } = o;
-      this.#plan = new ctor({ ...rest, ...(P > 1 ? { P } : {}), width: width ?? 0, ...(fineGrid ? { fineGrid } : {}), threads: 0, device: -1 });
-      const i = this.#plan.info;
-      this.kernel = { width: i.width, beta: i.beta, upsampfac: i.upsampfac, fineGrid: [...i.fineGrid], gradientWidthIncrease: i.gradientWidthIncrease ?? 0 };
-    } catch (e) {
-      throw fromNativeError(e);
-    }
-  }
-
-  setPoints(points: HostArray, M: number, sync: boolean): void | Promise<void> {
-    return callNative(sync, (s) => this.#plan.setPoints(points, M, s), () => undefined);
-  }
-
-  execute(input: HostArray, output: HostArray, sync: boolean): void | Promise<void> {
-    return callNative(sync, (s) => this.#plan.execute(input, output, s), () => undefined);
-  }
-
-  timings(): NufftTimings {
-    try {
-      return { ...this.#plan.timings() };
-    } catch (e) {
-      throw fromNativeError(e);
-    }
-  }
-
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    try {
-      this.#plan.dispose();
-    } catch {
-      // disposing twice or after a failed construction is harmless
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// cuda: the addon's NufftPlan on device N (cuda/nufft_cuda.cu). Data stays on the device: execute
-// takes DeviceBuffer storages; host arrays are refused (an op runs where its tensors live).
-// setPoints also takes a host array (helper plans pass their parent's host copy): the plan uploads
-// it once into its own buffer.
-
 function isHostArray(v: unknown): v is HostArray {
   return v instanceof Float32Array || v instanceof Float64Array;
 }
 
-class CudaImpl implements NufftImpl {
-  readonly backend: Backend = 'cuda';
+/**
+ * The addon's NufftPlan, on the CPU (device −1: native/nufft_cpu.cc) or on CUDA device N
+ * (cuda/nufft_cuda.cu). A CUDA plan keeps its data on the device: execute takes DeviceBuffer
+ * storages and refuses host arrays (an op runs where its tensors live); setPoints also takes a
+ * host array (helper plans pass their parent's host copy), which the plan uploads once.
+ */
+class AddonImpl implements NufftImpl {
+  readonly backend: Backend;
   readonly kernel: NufftKernelInfo;
   readonly #device: number;
   #plan: NativeNufftPlan;
   #disposed = false;
 
   constructor(ctor: NativeNufftCtor, o: NufftImplOptions, device: number) {
+    this.backend = device < 0 ? 'native' : 'cuda';
     this.#device = device;
     try {
-      this.#plan = new ctor({ ...o, width: o.width ?? 0, fineGrid: o.fineGrid ?? [], threads: 0, device });
+      // P / fineGrid are passed only when used, so default plans send the original option set.
+      const { P, width, fineGrid, ...rest } = o;
+      this.#plan = new ctor({ ...rest, ...(P > 1 ? { P } : {}), width: width ?? 0, ...(fineGrid ? { fineGrid } : {}), threads: 0, device });
       const i = this.#plan.info;
       this.kernel = { width: i.width, beta: i.beta, upsampfac: i.upsampfac, fineGrid: [...i.fineGrid], gradientWidthIncrease: i.gradientWidthIncrease ?? 0 };
     } catch (e) {
@@ -230,7 +188,7 @@ class CudaImpl implements NufftImpl {
   }
 
   execute(input: HostArray | NativeStorage, output: HostArray | NativeStorage, sync: boolean): void | Promise<void> {
-    if (isHostArray(input) || isHostArray(output)) {
+    if (this.#device >= 0 && (isHostArray(input) || isHostArray(output))) {
       const err = new ReconKernelsError('DEVICE_MISMATCH', `nufft.execute: the plan is on cuda:${this.#device} but the ${isHostArray(input) ? 'input' : 'output'} is a host array; move it with .to('cuda:${this.#device}')`);
       if (sync) throw err;
       return Promise.reject(err);
@@ -286,13 +244,13 @@ export function createImpl(op: string, device: Device, backend: 'js' | 'native' 
       const from = loadAddon().loadedFrom?.path ?? 'the loaded addon';
       throw new ReconKernelsError('BACKEND_UNAVAILABLE', `${op}: ${from} has no NufftPlan (an older build); rebuild it with 'npm run build:native'`);
     }
-    return new CudaImpl(ctor, o, cudaIndex(device));
+    return new AddonImpl(ctor, o, cudaIndex(device));
   }
   const explicit = backend ?? envBackend();
   const dispatch = resolveBackend(op, {}, { backend });
   if (dispatch.backend === 'native') {
     const ctor = nativeNufftCtor(dispatch.addon);
-    if (ctor) return new NativeImpl(ctor, o);
+    if (ctor) return new AddonImpl(ctor, o, -1);
     if (explicit === 'native') {
       const from = loadAddon().loadedFrom?.path ?? 'the loaded addon';
       throw new ReconKernelsError('BACKEND_UNAVAILABLE', `${op}: the native backend was requested but ${from} has no NufftPlan (an older build); rebuild it with 'npm run build:native', or use backend 'js'`);
