@@ -299,14 +299,30 @@ struct Engine {
   // Points (all P sets; M per set).
   std::int64_t M = -1;
   std::vector<std::uint32_t> orderAll;  // [P][M]
+  std::vector<std::uint32_t> invAll;    // [P][M]: sorted position of each input point
   std::vector<double> ysAll;            // [P][d][M] sorted
   std::vector<std::vector<Chunk>> chunksAll;
   // The current set (selected by use_set before each set's work).
   const std::uint32_t* order = nullptr;
+  const std::uint32_t* inv = nullptr;
+  // One transform's strengths (type 1) / results (type 2) in sorted order: point pi at
+  // sorted_stride()·pi (its 1+d complex rows, padded so a point never straddles a 64-byte line).
+  std::vector<T> sortedBuf;
+  std::int64_t sorted_stride() const {
+    const int r2 = 2 * (grad ? 1 + d : 1);
+    return r2 <= 2 ? 2 : r2 <= 4 ? 4 : 8;
+  }
+  T* sorted_buffer() {
+    const size_t need = static_cast<size_t>(sorted_stride() * M) + 64 / sizeof(T);
+    if (sortedBuf.size() < need) sortedBuf.resize(need);
+    const std::uintptr_t p = reinterpret_cast<std::uintptr_t>(sortedBuf.data());
+    return sortedBuf.data() + ((64 - p % 64) % 64) / sizeof(T);
+  }
   const double* ys = nullptr;
   std::vector<Chunk> chunks;
   void use_set(std::int64_t p) {
     order = orderAll.data() + p * M;
+    inv = invAll.data() + p * M;
     ys = ysAll.data() + p * d * M;
     chunks = chunksAll[static_cast<size_t>(p)];
   }
@@ -340,6 +356,16 @@ struct Engine {
   }
   static RK_FORCEINLINE void vst(T* p, VT v) { std::memcpy(p, &v, sizeof v); }
 
+  static RK_FORCEINLINE T hsum_even(VT v) {
+    T s = 0;
+    for (int l = 0; l < G; l += 2) s += v[l];
+    return s;
+  }
+  static RK_FORCEINLINE T hsum_odd(VT v) {
+    T s = 0;
+    for (int l = 1; l < G; l += 2) s += v[l];
+    return s;
+  }
   template <int N>
   static RK_FORCEINLINE void axpy1(T* __restrict__ y, int n, T a, const T* __restrict__ x) {
     if (N > 0) {
@@ -416,6 +442,33 @@ struct Engine {
     }
   }
 
+  template <int W, int PAD, bool GR>
+  RK_FORCEINLINE void horner_all(const T* uu, PK& pk) const {
+    constexpr int KS = W > 0 ? ((W + G - 1) / G) * G : G;
+    constexpr int NV = KS / G;
+    VT ak[3][NV], ad[3][NV];
+    for (int pa = PAD; pa < 3; ++pa)
+      for (int v = 0; v < NV; ++v) {
+        ak[pa][v] = vld(coeffsA[pa].data() + v * G);
+        if (GR) ad[pa][v] = vld(dcoeffsA[pa].data() + v * G);
+      }
+    for (int p = 1; p <= deg; ++p) {
+      for (int pa = PAD; pa < 3; ++pa) {
+        const T* c = coeffsA[pa].data() + p * KS;
+        const T* dc = dcoeffsA[pa].data() + p * KS;
+        for (int v = 0; v < NV; ++v) {
+          ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
+          if (GR) ad[pa][v] = ad[pa][v] * uu[pa] + vld(dc + v * G);
+        }
+      }
+    }
+    for (int pa = PAD; pa < 3; ++pa)
+      for (int v = 0; v < NV; ++v) {
+        vst(pk.k[pa] + v * G, ak[pa][v]);
+        if (GR) vst(pk.dk[pa] + v * G, ad[pa][v] * static_cast<T>(dscale[pa]));
+      }
+  }
+
   template <int W>
   inline void eval_point(std::int64_t pi, bool with_grad, PK& pk) const {
     for (int pa = 0; pa < pad; ++pa) {
@@ -432,40 +485,15 @@ struct Engine {
       uu[pa] = static_cast<T>(u);
     }
     if (W > 0) {
-      // All Horner chains (axes × value/derivative × vectors) advance together so their FMA
-      // latencies overlap; loop bounds are compile-time so the chains live in registers.
-      constexpr int KS = W > 0 ? ((W + G - 1) / G) * G : G;
-      constexpr int NV = KS / G;
-      VT ak[3][NV], ad[3][NV];
-      for (int pa = 0; pa < 3; ++pa)
-        for (int v = 0; v < NV; ++v) {
-          ak[pa][v] = vld(coeffsA[pa].data() + v * G);
-          ad[pa][v] = vld(dcoeffsA[pa].data() + v * G);
-        }
-      if (with_grad) {
-        for (int p = 1; p <= deg; ++p) {
-          for (int pa = 0; pa < 3; ++pa) {
-            const T* c = coeffsA[pa].data() + p * KS;
-            const T* dc = dcoeffsA[pa].data() + p * KS;
-            for (int v = 0; v < NV; ++v) {
-              ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
-              ad[pa][v] = ad[pa][v] * uu[pa] + vld(dc + v * G);
-            }
-          }
-        }
+      // All Horner chains (real axes × value/derivative × vectors) advance together so their
+      // FMA latencies overlap; loop bounds are compile-time so the chains live in registers.
+      if (pad == 0) {
+        with_grad ? horner_all<W, 0, true>(uu, pk) : horner_all<W, 0, false>(uu, pk);
+      } else if (pad == 1) {
+        with_grad ? horner_all<W, 1, true>(uu, pk) : horner_all<W, 1, false>(uu, pk);
       } else {
-        for (int p = 1; p <= deg; ++p) {
-          for (int pa = 0; pa < 3; ++pa) {
-            const T* c = coeffsA[pa].data() + p * KS;
-            for (int v = 0; v < NV; ++v) ak[pa][v] = ak[pa][v] * uu[pa] + vld(c + v * G);
-          }
-        }
+        with_grad ? horner_all<W, 2, true>(uu, pk) : horner_all<W, 2, false>(uu, pk);
       }
-      for (int pa = pad; pa < 3; ++pa)
-        for (int v = 0; v < NV; ++v) {
-          vst(pk.k[pa] + v * G, ak[pa][v]);
-          if (with_grad) vst(pk.dk[pa] + v * G, ad[pa][v] * static_cast<T>(dscale[pa]));
-        }
     } else {
       for (int pa = pad; pa < 3; ++pa) {
         eval_vec<0>(coeffsA[pa].data(), uu[pa], pk.k[pa]);
@@ -480,40 +508,24 @@ struct Engine {
 
   // ---- spreading into one chunk's slab ----
   template <int W>
-  void spread_chunk(const Chunk& ch, T* slab, const T* in, std::int64_t t) const {
+  void spread_chunk(const Chunk& ch, T* slab, const T* sorted_in) const {
     constexpr int VW = vw<W>();
     const int WW = W > 0 ? W : w;
     const int n2 = 2 * WW;  // runtime row length (W == 0)
     const int w0 = pad <= 0 ? wa[0] : 1, w1 = pad <= 1 ? wa[1] : 1;
     (void)WW;
     const std::int64_t E1 = pad == 1 ? ch.len : E[1], E2 = pad == 2 ? ch.len : E[2];
-    const int rows = grad ? 1 + d : 1;
     PK pk;
     alignas(64) T P[2 * kMaxW + 16] = {}, Q0[2 * kMaxW + 16] = {}, Q1[2 * kMaxW + 16] = {};
     alignas(64) T s01[kMaxW * kMaxW], s0[kMaxW * kMaxW], s1[kMaxW * kMaxW];
-    // Strengths are gathered into sorted order block by block first: a tight loop whose cache
-    // misses overlap, instead of one miss per point inside the long spreading loop.
-    std::vector<T> cs(static_cast<size_t>(2 * rows * kBlock));
-    const T* inb = in + 2 * t * rows * M;
+    // Strengths were permuted into sorted order [M][rows] by sort_strengths().
     for (std::int64_t pb = ch.b; pb < ch.e; pb += kBlock) {
       const std::int64_t pe = std::min<std::int64_t>(ch.e, pb + kBlock);
-      for (std::int64_t pi = pb; pi < pe; ++pi) {
-        const std::int64_t j = order[pi];
-        if (pi + kPrefetch < pe) {
-          const std::int64_t jp = order[pi + kPrefetch];
-          for (int r = 0; r < rows; ++r) __builtin_prefetch(inb + 2 * (r * M + jp));
-        }
-        T* dst = cs.data() + 2 * rows * (pi - pb);
-        for (int r = 0; r < rows; ++r) {
-          dst[2 * r] = inb[2 * (r * M + j)];
-          dst[2 * r + 1] = inb[2 * (r * M + j) + 1];
-        }
-      }
       for (std::int64_t pi = pb; pi < pe; ++pi) {
         eval_point<W>(pi, grad, pk);
         std::int64_t l[3];
         for (int pa = 0; pa < 3; ++pa) l[pa] = pa < pad ? 0 : pa == pad ? pk.i0[pa] - ch.lo : pk.i0[pa] + off;
-        const T* s = cs.data() + 2 * rows * (pi - pb);
+        const T* s = sorted_in + sorted_stride() * pi;
         const T cr = s[0], ci = s[1];
         const T* k2 = pk.k[2];
         T* base = slab + 2 * ((l[0] * E1 + l[1]) * E2 + l[2]);
@@ -566,24 +578,34 @@ struct Engine {
             K2[2 * q] = K2[2 * q + 1] = q < WW ? k2[q] : T(0);
             D2[2 * q] = D2[2 * q + 1] = q < WW ? dk2[q] : T(0);
           }
+          // Per plane a: X = (c·k0 + g0·dk0)⊗k2 + (g2·k0)⊗dk2 and Y = (g1·k0)⊗k2 (complex
+          // interleaved vectors); row (a, b) += k1[b]·X + dk1[b]·Y: two FMAs per vector with
+          // real broadcasts.
+          constexpr int NV = VW > 0 ? VW / G : 1;
           for (int a = 0; a < w0; ++a) {
             const T k0a = pk.k[0][a], d0a = pk.dk[0][a];
-            // per plane: c·k0 + g0·dk0 and g1·k0, g2·k0
             const T pr = cr * k0a + gr[0] * d0a, pi_ = ci * k0a + gi[0] * d0a;
             const T g1r = gr[1] * k0a, g1i = gi[1] * k0a, g2r = gr[2] * k0a, g2i = gi[2] * k0a;
+            VT Pv, G1v, G2v;
+            for (int l = 0; l < G; l += 2) {
+              Pv[l] = pr;
+              Pv[l + 1] = pi_;
+              G1v[l] = g1r;
+              G1v[l + 1] = g1i;
+              G2v[l] = g2r;
+              G2v[l + 1] = g2i;
+            }
+            VT X[NV], Y[NV];
+            for (int v = 0; v < NV; ++v) {
+              const VT kv = vld(K2 + v * G);
+              X[v] = Pv * kv + G2v * vld(D2 + v * G);
+              Y[v] = G1v * kv;
+            }
+            T* plane = base + 2 * a * E1 * E2;
             for (int b = 0; b < w1; ++b) {
               const T k1b = pk.k[1][b], d1b = pk.dk[1][b];
-              const T Ar = pr * k1b + g1r * d1b, Ai = pi_ * k1b + g1i * d1b;
-              const T Br = g2r * k1b, Bi = g2i * k1b;
-              VT Av, Bv;
-              for (int l = 0; l < G; l += 2) {
-                Av[l] = Ar;
-                Av[l + 1] = Ai;
-                Bv[l] = Br;
-                Bv[l + 1] = Bi;
-              }
-              T* row = base + 2 * (a * E1 + b) * E2;
-              for (int q = 0; q < VW; q += G) vst(row + q, vld(row + q) + Av * vld(K2 + q) + Bv * vld(D2 + q));
+              T* row = plane + 2 * b * E2;
+              for (int v = 0; v < NV; ++v) vst(row + v * G, vld(row + v * G) + k1b * X[v] + d1b * Y[v]);
             }
           }
         }
@@ -593,21 +615,20 @@ struct Engine {
 
   // ---- interpolation of one chunk of sorted points ----
   template <int W>
-  void interp_range(std::int64_t b0, std::int64_t b1, const T* G_, T* out, std::int64_t t) const {
+  void interp_range(std::int64_t b0, std::int64_t b1, const T* G_, T* sorted_out) const {
     constexpr int VW = vw<W>();
     const int WW = W > 0 ? W : w;
     const int n2r = 2 * WW;
     const int w0 = pad <= 0 ? wa[0] : 1, w1 = pad <= 1 ? wa[1] : 1;
     (void)WW;
     const std::int64_t n0 = n3[0], n1 = n3[1], n2 = n3[2];
-    const int rows = grad ? 1 + d : 1;
     const int LEN = VW > 0 ? VW : n2r;
     PK pk;
     alignas(64) T acc[2 * kMaxW + 16], accA[2 * kMaxW + 16], accB[2 * kMaxW + 16], tmp[2 * kMaxW + 16] = {};
     std::int64_t idx0[kMaxW], idx1[kMaxW];
-    // Results go to a sorted-order block buffer, then are scattered in a tight loop.
-    std::vector<T> ob(static_cast<size_t>(2 * rows * kBlock));
-    T* outb = out + 2 * t * rows * M;
+    // Results go to a sorted-order buffer [M][rows]; execute() unsorts it (unsort()).
+    const std::int64_t ss = sorted_stride();
+    T* ob = sorted_out + ss * b0;
     for (std::int64_t pb = b0; pb < b1; pb += kBlock) {
       const std::int64_t pe = std::min<std::int64_t>(b1, pb + kBlock);
       for (std::int64_t pi = pb; pi < pe; ++pi) {
@@ -723,12 +744,41 @@ struct Engine {
           }
         }
         const T* k2 = pk.k[2];
+        T* o = ob + ss * (pi - b0);
+        if (VW > 0) {
+          // Lane-parallel contractions with the fastest axis's weights duplicated per (re, im)
+          // pair (weights beyond W are 0, so the over-long accumulator lanes drop out).
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          alignas(64) T kd[VW > 0 ? VW : 1];
+          for (int q = 0; q < VW; ++q) kd[q] = k2[q / 2];
+          VT K2[NV], V{};
+          for (int v = 0; v < NV; ++v) {
+            K2[v] = vld(kd + v * G);
+            V += vld(acc + v * G) * K2[v];
+          }
+          o[0] = hsum_even(V);
+          o[1] = hsum_odd(V);
+          if (!grad) continue;
+          const T* dk2 = pk.dk[2];
+          for (int q = 0; q < VW; ++q) kd[q] = dk2[q / 2];
+          VT D0{}, D1{}, D2{};
+          for (int v = 0; v < NV; ++v) {
+            D2 += vld(acc + v * G) * vld(kd + v * G);
+            D1 += vld(accB + v * G) * K2[v];
+            D0 += vld(accA + v * G) * K2[v];
+          }
+          const VT* Dp[3] = {&D0, &D1, &D2};
+          for (int a = 0; a < d; ++a) {
+            o[2 * (1 + a)] = hsum_even(*Dp[pad + a]);
+            o[2 * (1 + a) + 1] = hsum_odd(*Dp[pad + a]);
+          }
+          continue;
+        }
         T vr = 0, vi = 0;
         for (int q = 0; q < WW; ++q) {
           vr += acc[2 * q] * k2[q];
           vi += acc[2 * q + 1] * k2[q];
         }
-        T* o = ob.data() + 2 * rows * (pi - pb);
         o[0] = vr;
         o[1] = vi;
         if (!grad) continue;
@@ -749,19 +799,41 @@ struct Engine {
           oa[1] = di[pad + a];
         }
       }
-      for (std::int64_t pi = pb; pi < pe; ++pi) {
-        const std::int64_t j = order[pi];
-        if (pi + kPrefetch < pe) {
-          const std::int64_t jp = order[pi + kPrefetch];
-          for (int r = 0; r < rows; ++r) __builtin_prefetch(outb + 2 * (r * M + jp), 1);
+    }
+  }
+
+  // sorted[inv[j]][r] = in[r][j] for one transform: sequential reads of every row, one random
+  // (contiguous, all rows) write per point.
+  void sort_strengths(const T* __restrict__ inb, T* __restrict__ sorted) const {
+    const int rows = grad ? 1 + d : 1;
+    const std::int64_t ss = sorted_stride();
+    parallel_for(M, threads, [&](std::int64_t j0, std::int64_t j1, int) {
+      for (std::int64_t j = j0; j < j1; ++j) {
+        if (j + kPrefetch < j1) __builtin_prefetch(sorted + ss * static_cast<std::int64_t>(inv[j + kPrefetch]), 1);
+        T* dst = sorted + ss * static_cast<std::int64_t>(inv[j]);
+        for (int r = 0; r < rows; ++r) {
+          dst[2 * r] = inb[2 * (r * M + j)];
+          dst[2 * r + 1] = inb[2 * (r * M + j) + 1];
         }
-        const T* src = ob.data() + 2 * rows * (pi - pb);
+      }
+    }, 4096);
+  }
+
+  // out[r][j] = sorted[inv[j]][r] for one transform: sequential writes, one random read of
+  // all rows of a point (contiguous) per output point.
+  void unsort(const T* __restrict__ sorted, T* __restrict__ outb) const {
+    const int rows = grad ? 1 + d : 1;
+    const std::int64_t ss = sorted_stride();
+    parallel_for(M, threads, [&](std::int64_t j0, std::int64_t j1, int) {
+      for (std::int64_t j = j0; j < j1; ++j) {
+        if (j + kPrefetch < j1) __builtin_prefetch(sorted + ss * static_cast<std::int64_t>(inv[j + kPrefetch]));
+        const T* src = sorted + ss * static_cast<std::int64_t>(inv[j]);
         for (int r = 0; r < rows; ++r) {
           outb[2 * (r * M + j)] = src[2 * r];
           outb[2 * (r * M + j) + 1] = src[2 * r + 1];
         }
       }
-    }
+    }, 4096);
   }
 
   template <typename Fn>
@@ -831,7 +903,12 @@ struct Engine {
     }
     // Commit.
     M = Mnew;
+    std::vector<std::uint32_t> invA(ordAll.size());
+    parallel_for(P * Mnew, threads, [&](std::int64_t i0, std::int64_t i1, int) {
+      for (std::int64_t i = i0; i < i1; ++i) invA[(i / Mnew) * Mnew + ordAll[i]] = static_cast<std::uint32_t>(i % Mnew);
+    }, 1 << 14);
     orderAll = std::move(ordAll);
+    invAll = std::move(invA);
     ysAll = std::move(ysA);
     chunksAll = std::move(chsAll);
     slabs.clear();
@@ -965,11 +1042,14 @@ struct Engine {
           std::fill(Gt, Gt + 2 * nfine, T(0));
           continue;
         }
+        const int rows = grad ? 1 + d : 1;
+        T* si = sorted_buffer();
+        sort_strengths(in + 2 * t * rows * M, si);
         parallel_for(static_cast<std::int64_t>(chunks.size()), static_cast<int>(chunks.size()), [&](std::int64_t c0, std::int64_t c1, int) {
           for (std::int64_t c = c0; c < c1; ++c) {
             std::vector<T>& sl = slabs[c];
             std::fill(sl.begin(), sl.end(), T(0));
-            dispatch_w([&](auto wc) { this->template spread_chunk<decltype(wc)::value>(chunks[c], sl.data(), in, t); });
+            dispatch_w([&](auto wc) { this->template spread_chunk<decltype(wc)::value>(chunks[c], sl.data(), si); });
           }
         });
         reduce(Gt);
@@ -993,9 +1073,12 @@ struct Engine {
       for (std::int64_t t = 0; t < nt; ++t) {
         if (t % ntransf == 0) use_set(t / ntransf);
         const T* Gt = G + 2 * t * nfine;
+        const int rows = grad ? 1 + d : 1;
+        T* so = sorted_buffer();
         parallel_for(M, threads, [&](std::int64_t p0, std::int64_t p1, int) {
-          dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, out, t); });
+          dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, so); });
         }, 1024);
+        unsort(so, out + 2 * t * rows * M);
       }
       spread = now_ms() - c;
     }

@@ -318,6 +318,21 @@ void bench(int reps) {
   bench_case<float>("3D 64^3 type2 c64 grad eps1e-5", 2, 3, 64, M, 1e-5, true, reps, 54);
 }
 
+// All 8 issue-3 cases, plain then gradient (filter by name substring).
+void bench_pairs(int reps) {
+  const long long M = 1000000;
+  for (int d = 2; d <= 3; ++d)
+    for (int type = 1; type <= 2; ++type)
+      for (int f = 0; f < 2; ++f)
+        for (int g = 0; g < 2; ++g) {
+          char name[96];
+          const long long N = d == 2 ? 512 : 64;
+          std::snprintf(name, sizeof name, "%dD t%d %s%s", d, type, f ? "c64" : "c128", g ? " grad" : "");
+          if (f) bench_case<float>(name, type, d, N, M, 1e-5, g, reps, 0);
+          else bench_case<double>(name, type, d, N, M, 1e-6, g, reps, 0);
+        }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -325,6 +340,11 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::strcmp(argv[1], "bench") == 0) {
       if (argc > 3) g_filter = argv[3];
       bench(argc > 2 ? std::atoi(argv[2]) : 5);
+      return 0;
+    }
+    if (argc > 1 && std::strcmp(argv[1], "pairs") == 0) {
+      if (argc > 3) g_filter = argv[3];
+      bench_pairs(argc > 2 ? std::atoi(argv[2]) : 5);
       return 0;
     }
     accuracy();
