@@ -3,6 +3,7 @@
 // parameters and the standalone gridding functions. Inputs are fresh random
 // each run (never zeros); sizes are small so the file runs in seconds.
 const assert = require('assert');
+const { relErr } = require('./nufft-test-utils');
 const { fft, fftn, usesBluestein } = require('../dist/lib/js/fft.js');
 const params = require('../dist/lib/nufft/params.js');
 const { JsNufftCore, spread, interp } = require('../dist/lib/js/nufft-core.js');
@@ -11,12 +12,6 @@ const { directNudft1, directNudft2 } = require('../dist/lib/js/nudft.js');
 const rnd = (n, T = Float64Array) => T.from({ length: n }, () => Math.random() * 2 - 1 || 0.5);
 const prod = (a) => a.reduce((x, y) => x * y, 1);
 
-/** Relative ℓ2 error of a[off..off+len) vs ref (ref in float64). */
-function relErr(a, ref, off = 0, len = ref.length - off) {
-  let e = 0, n = 0;
-  for (let i = off; i < off + len; i++) { e += (a[i] - ref[i]) ** 2; n += ref[i] ** 2; }
-  return Math.sqrt(e / n);
-}
 
 /** Points spread over several periods to exercise folding. */
 function randomPoints(d, M, T = Float64Array) {

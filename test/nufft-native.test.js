@@ -7,39 +7,16 @@ const { JsNufftCore } = require('../dist/lib/js/nufft-core.js');
 const { directNudft1, directNudft2 } = require('../dist/lib/js/nudft.js');
 
 const addon = loadAddon();
+const { relErr, rowErrs, makeAddonPlan } = require('./nufft-test-utils');
+const makePlan = (o) => makeAddonPlan(addon, o, -1);
 const required = process.env.RECON_KERNELS_REQUIRE_NATIVE === '1';
 
 const prod = (a) => a.reduce((x, y) => x * y, 1);
 const rnd = (n, T = Float64Array) => T.from({ length: n }, () => Math.random() * 2 - 1 || 0.5);
 const randomPoints = (d, M, T = Float64Array) => T.from({ length: d * M }, () => (Math.random() * 2 - 1) * 3 * Math.PI);
 
-function relErr(a, ref, off = 0, len = ref.length - off) {
-  let e = 0, n = 0;
-  for (let i = off; i < off + len; i++) { e += (a[i] - ref[i]) ** 2; n += ref[i] ** 2; }
-  return Math.sqrt(e / n);
-}
 
-/** Per-row errors over all transforms for [ntransf, rows, M] complex arrays. */
-function rowErrs(out, ref, ntransf, rows, M) {
-  const errs = [];
-  for (let r = 0; r < rows; r++) {
-    let e = 0, n = 0;
-    for (let t = 0; t < ntransf; t++) {
-      const off = 2 * (t * rows + r) * M;
-      for (let i = off; i < off + 2 * M; i++) { e += (out[i] - ref[i]) ** 2; n += ref[i] ** 2; }
-    }
-    errs.push(Math.sqrt(e / n));
-  }
-  return errs;
-}
 
-function makePlan(o) {
-  return new addon.NufftPlan({
-    type: o.type, modes: o.modes, ntransf: o.ntransf ?? 1, isign: o.isign ?? (o.type === 1 ? 1 : -1),
-    modeord: o.modeord ?? 0, eps: o.eps, upsampfac: o.upsampfac ?? 2, gradient: !!o.gradient,
-    dtype: o.dtype ?? 'complex128', width: o.width ?? 0, threads: o.threads ?? 0, device: -1,
-  });
-}
 
 function expectCode(fn, code, re) {
   let threw = false;

@@ -4,6 +4,7 @@
 // exact direct sums of lib/js/nudft in float64; inputs are fresh random each run (seeded by
 // helpers, printed once). Sizes are small so the file runs in seconds.
 const assert = require('assert');
+const { relErr } = require('./nufft-test-utils');
 const { rk, random, caps, assertCode } = require('./helpers');
 const { directNudft1, directNudft2 } = require('../dist/lib/js/nudft.js');
 
@@ -27,11 +28,6 @@ function randomPoints(d, M, T = Float64Array) {
   return rnd(d * M, T, -3 * Math.PI, 3 * Math.PI);
 }
 
-function relErr(a, ref) {
-  let e = 0, n = 0;
-  for (let i = 0; i < ref.length; i++) { e += (a[i] - ref[i]) ** 2; n += ref[i] ** 2; }
-  return Math.sqrt(e / n);
-}
 
 /** Σ conj(a)·b over interleaved complex arrays, as [re, im]. */
 function cdot(a, b) {
