@@ -174,23 +174,7 @@ template <typename T>
 void array_op_cuda(const ArrayOpArgs<T>& x, double* result, void* stream) {
   const ArrayOp op = x.op;
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  if (x.n < 0) throw std::invalid_argument("array_op_cuda: negative n");
-  if (static_cast<int>(op) < 0 || static_cast<int>(op) > static_cast<int>(ArrayOp::Norm))
-    throw std::invalid_argument("array_op_cuda: unknown op");
-  if (op == ArrayOp::Clamp && x.complex)
-    throw std::invalid_argument("array_op_cuda: Clamp is not defined for complex arrays");
-  const bool red = aom::op_is_reduction(op);
-  if (red && !result) throw std::invalid_argument("array_op_cuda: result is null");
-  if (x.n == 0) {
-    if (red) {
-      result[0] = 0.0;
-      if (x.complex && op != ArrayOp::Norm) result[1] = 0.0;
-    }
-    return;
-  }
-  if (aom::op_uses_a(op) && !x.a) throw std::invalid_argument("array_op_cuda: a is null");
-  if (aom::op_uses_b(op) && !x.b) throw std::invalid_argument("array_op_cuda: b is null");
-  if (!red && !x.out) throw std::invalid_argument("array_op_cuda: out is null");
+  if (!aom::check_args(x, result, "array_op_cuda")) return;
   switch (op) {
     case ArrayOp::Fill: run_ew<ArrayOp::Fill>(x, s); break;
     case ArrayOp::Copy: run_ew<ArrayOp::Copy>(x, s); break;

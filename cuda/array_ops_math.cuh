@@ -1,6 +1,9 @@
 // Per-element math of the array ops (array_ops.h), shared by the native and CUDA backends.
 // Element-wise ops compute in T (alpha/beta converted to T); reductions produce double terms.
 #pragma once
+#include <stdexcept>
+#include <string>
+
 #include "array_ops.h"
 #include "rk_defs.h"
 
@@ -97,6 +100,30 @@ RK_HD RK_FORCEINLINE void red_cplx(T ar, T ai, T br, T bi, double& re, double& i
     re = xr * xr + xi * xi;
     im = 0.0;
   }
+}
+
+// Host-side argument checks shared by array_op_cpu and array_op_cuda. Returns false when there
+// is nothing to compute (n == 0), after writing the empty result of a reduction.
+template <typename T>
+inline bool check_args(const ArrayOpArgs<T>& x, double* result, const char* who) {
+  const ArrayOp op = x.op;
+  const std::string w(who);
+  if (x.n < 0) throw std::invalid_argument(w + ": negative n");
+  if (static_cast<int>(op) < 0 || static_cast<int>(op) > static_cast<int>(ArrayOp::Norm)) throw std::invalid_argument(w + ": unknown op");
+  if (op == ArrayOp::Clamp && x.complex) throw std::invalid_argument(w + ": Clamp is not defined for complex arrays");
+  const bool red = op_is_reduction(op);
+  if (red && !result) throw std::invalid_argument(w + ": result is null");
+  if (x.n == 0) {
+    if (red) {
+      result[0] = 0.0;
+      if (x.complex && op != ArrayOp::Norm) result[1] = 0.0;
+    }
+    return false;
+  }
+  if (op_uses_a(op) && !x.a) throw std::invalid_argument(w + ": a is null");
+  if (op_uses_b(op) && !x.b) throw std::invalid_argument(w + ": b is null");
+  if (!red && !x.out) throw std::invalid_argument(w + ": out is null");
+  return true;
 }
 
 }  // namespace aom

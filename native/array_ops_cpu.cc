@@ -136,23 +136,7 @@ void run_red(const ArrayOpArgs<T>& x, double* result, int threads) {
 template <typename T>
 void array_op_cpu(const ArrayOpArgs<T>& x, double* result, int threads) {
   const ArrayOp op = x.op;
-  if (x.n < 0) throw std::invalid_argument("array_op_cpu: negative n");
-  if (static_cast<int>(op) < 0 || static_cast<int>(op) > static_cast<int>(ArrayOp::Norm))
-    throw std::invalid_argument("array_op_cpu: unknown op");
-  if (op == ArrayOp::Clamp && x.complex)
-    throw std::invalid_argument("array_op_cpu: Clamp is not defined for complex arrays");
-  const bool red = aom::op_is_reduction(op);
-  if (red && !result) throw std::invalid_argument("array_op_cpu: result is null");
-  if (x.n == 0) {
-    if (red) {
-      result[0] = 0.0;
-      if (x.complex && op != ArrayOp::Norm) result[1] = 0.0;
-    }
-    return;
-  }
-  if (aom::op_uses_a(op) && !x.a) throw std::invalid_argument("array_op_cpu: a is null");
-  if (aom::op_uses_b(op) && !x.b) throw std::invalid_argument("array_op_cpu: b is null");
-  if (!red && !x.out) throw std::invalid_argument("array_op_cpu: out is null");
+  if (!aom::check_args(x, result, "array_op_cpu")) return;
   switch (op) {
     case ArrayOp::Fill: run_ew<ArrayOp::Fill>(x, threads); break;
     case ArrayOp::Copy: run_ew<ArrayOp::Copy>(x, threads); break;
