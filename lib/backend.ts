@@ -92,3 +92,15 @@ export function callNative<R, T>(sync: boolean, call: (sync: boolean) => R | Pro
   return p.then(finish, (e) => Promise.reject(fromNative(e)));
 }
 
+
+/**
+ * Runs `f` and returns its result as a Promise; a synchronous throw (validation, a sync native
+ * failure) becomes a rejection, so a Promise API never throws at the call site.
+ */
+export function promiseOf<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

@@ -43,7 +43,3 @@ export function fromNativeError(e: unknown): ReconKernelsError {
   const message = typeof err?.message === 'string' ? err.message : String(e);
   return new ReconKernelsError(code, message, { cause: e });
 }
-
-export function invalid(code: ErrorCode, message: string): never {
-  throw new ReconKernelsError(code, message);
-}

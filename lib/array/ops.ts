@@ -4,7 +4,7 @@
  * differ when the counts agree). Complex dtypes are supported by all but clamp; complex
  * scalars are written { re, im }. Reductions accumulate in float64.
  */
-import { type BackendOptions, callNative, resolveBackend } from '../backend';
+import { type BackendOptions, callNative, promiseOf, resolveBackend } from '../backend';
 import { isComplex, realDType } from '../dtype';
 import { ReconKernelsError } from '../errors';
 import { ARRAY_OP, type ArrayOpName, arrayOpJs } from '../js/array';
@@ -90,13 +90,6 @@ function outFor(op: string, o: OutOptions | undefined, like: Tensor): Tensor {
   return zeros(like.shape, { dtype: like.dtype, device: like.device });
 }
 
-function asPromise<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 function elementwise(name: ArrayOpName, sync: boolean, build: () => Request): Tensor | Promise<Tensor> {
   const req = build();
@@ -117,7 +110,7 @@ function fillReq(op: string, t: Tensor, value: Scalar, o?: BackendOptions): Requ
   return { op, code: 'fill', out: x, alpha, beta, backend: o?.backend };
 }
 /** Sets every element of `t` to `value` in place; resolves to `t`. */
-export const fill = (t: Tensor, value: Scalar, o?: BackendOptions): Promise<Tensor> => asPromise(() => elementwise('fill', false, () => fillReq('ops.fill', t, value, o)));
+export const fill = (t: Tensor, value: Scalar, o?: BackendOptions): Promise<Tensor> => promiseOf(() => elementwise('fill', false, () => fillReq('ops.fill', t, value, o)));
 /** Synchronous {@link fill}. */
 export const fillSync = (t: Tensor, value: Scalar, o?: BackendOptions): Tensor => elementwise('fill', true, () => fillReq('ops.fillSync', t, value, o)) as Tensor;
 
@@ -127,7 +120,7 @@ function copyReq(op: string, dst: Tensor, src: Tensor, o?: BackendOptions): Requ
   return { op, code: 'copy', a: s, out: d, alpha: 0, beta: 0, backend: o?.backend };
 }
 /** Copies src into dst (same dtype, device and element count); resolves to dst. */
-export const copy = (dst: Tensor, src: Tensor, o?: BackendOptions): Promise<Tensor> => asPromise(() => elementwise('copy', false, () => copyReq('ops.copy', dst, src, o)));
+export const copy = (dst: Tensor, src: Tensor, o?: BackendOptions): Promise<Tensor> => promiseOf(() => elementwise('copy', false, () => copyReq('ops.copy', dst, src, o)));
 /** Synchronous {@link copy}. */
 export const copySync = (dst: Tensor, src: Tensor, o?: BackendOptions): Tensor => elementwise('copy', true, () => copyReq('ops.copySync', dst, src, o)) as Tensor;
 
@@ -137,15 +130,15 @@ function binReq(op: string, code: ArrayOpName, a: Tensor, b: Tensor, o?: OutOpti
   return { op, code, a: x, b: y, out: outFor(op, o, x), alpha: 0, beta: 0, backend: o?.backend };
 }
 /** a + b, element-wise. */
-export const add = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('add', false, () => binReq('ops.add', 'add', a, b, o)));
+export const add = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('add', false, () => binReq('ops.add', 'add', a, b, o)));
 /** Synchronous {@link add}. */
 export const addSync = (a: Tensor, b: Tensor, o?: OutOptions): Tensor => elementwise('add', true, () => binReq('ops.addSync', 'add', a, b, o)) as Tensor;
 /** a − b, element-wise. */
-export const sub = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('sub', false, () => binReq('ops.sub', 'sub', a, b, o)));
+export const sub = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('sub', false, () => binReq('ops.sub', 'sub', a, b, o)));
 /** Synchronous {@link sub}. */
 export const subSync = (a: Tensor, b: Tensor, o?: OutOptions): Tensor => elementwise('sub', true, () => binReq('ops.subSync', 'sub', a, b, o)) as Tensor;
 /** a · b, element-wise (the complex product for complex dtypes). */
-export const mul = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('mul', false, () => binReq('ops.mul', 'mul', a, b, o)));
+export const mul = (a: Tensor, b: Tensor, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('mul', false, () => binReq('ops.mul', 'mul', a, b, o)));
 /** Synchronous {@link mul}. */
 export const mulSync = (a: Tensor, b: Tensor, o?: OutOptions): Tensor => elementwise('mul', true, () => binReq('ops.mulSync', 'mul', a, b, o)) as Tensor;
 
@@ -155,7 +148,7 @@ function scaleReq(op: string, a: Tensor, alpha: Scalar, o?: OutOptions): Request
   return { op, code: 'scale', a: x, out: outFor(op, o, x), alpha: re, beta: im, backend: o?.backend };
 }
 /** alpha · a. */
-export const scale = (a: Tensor, alpha: Scalar, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('scale', false, () => scaleReq('ops.scale', a, alpha, o)));
+export const scale = (a: Tensor, alpha: Scalar, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('scale', false, () => scaleReq('ops.scale', a, alpha, o)));
 /** Synchronous {@link scale}. */
 export const scaleSync = (a: Tensor, alpha: Scalar, o?: OutOptions): Tensor => elementwise('scale', true, () => scaleReq('ops.scaleSync', a, alpha, o)) as Tensor;
 
@@ -167,7 +160,7 @@ function axpyReq(op: string, alpha: Scalar, x: Tensor, y: Tensor, o?: OutOptions
   return { op, code: 'axpy', a: xx, b: yy, out, alpha: re, beta: im, backend: o?.backend };
 }
 /** y ← alpha·x + y in place (BLAS axpy), or into `out` when given; resolves to the result. */
-export const axpy = (alpha: Scalar, x: Tensor, y: Tensor, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('axpy', false, () => axpyReq('ops.axpy', alpha, x, y, o)));
+export const axpy = (alpha: Scalar, x: Tensor, y: Tensor, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('axpy', false, () => axpyReq('ops.axpy', alpha, x, y, o)));
 /** Synchronous {@link axpy}. */
 export const axpySync = (alpha: Scalar, x: Tensor, y: Tensor, o?: OutOptions): Tensor => elementwise('axpy', true, () => axpyReq('ops.axpySync', alpha, x, y, o)) as Tensor;
 
@@ -179,7 +172,7 @@ function clampReq(op: string, a: Tensor, min: number, max: number, o?: OutOption
   return { op, code: 'clamp', a: x, out: outFor(op, o, x), alpha: lo, beta: hi, backend: o?.backend };
 }
 /** min(max(a, min), max), element-wise; real dtypes; ±Infinity leaves a side open. */
-export const clamp = (a: Tensor, min: number, max: number, o?: OutOptions): Promise<Tensor> => asPromise(() => elementwise('clamp', false, () => clampReq('ops.clamp', a, min, max, o)));
+export const clamp = (a: Tensor, min: number, max: number, o?: OutOptions): Promise<Tensor> => promiseOf(() => elementwise('clamp', false, () => clampReq('ops.clamp', a, min, max, o)));
 /** Synchronous {@link clamp}. */
 export const clampSync = (a: Tensor, min: number, max: number, o?: OutOptions): Tensor => elementwise('clamp', true, () => clampReq('ops.clampSync', a, min, max, o)) as Tensor;
 
@@ -191,7 +184,7 @@ function complexOrReal(t: Tensor): (r: [number, number]) => number | Complex {
 
 /** Σ a (a number; { re, im } for complex tensors). */
 export function sum(a: Tensor, o?: BackendOptions): Promise<number | Complex> {
-  return asPromise(() => {
+  return promiseOf(() => {
     const x = operand('ops.sum', 'a', a);
     return reduce(false, () => ({ op: 'ops.sum', code: 'sum', a: x, alpha: 0, beta: 0, backend: o?.backend }), complexOrReal(x));
   });
@@ -204,7 +197,7 @@ export function sumSync(a: Tensor, o?: BackendOptions): number | Complex {
 
 /** Σ conj(a)·b (a number; { re, im } for complex tensors). */
 export function dot(a: Tensor, b: Tensor, o?: BackendOptions): Promise<number | Complex> {
-  return asPromise(() => {
+  return promiseOf(() => {
     const x = operand('ops.dot', 'a', a);
     const y = operand('ops.dot', 'b', b, x);
     return reduce(false, () => ({ op: 'ops.dot', code: 'dot', a: x, b: y, alpha: 0, beta: 0, backend: o?.backend }), complexOrReal(x));
@@ -219,7 +212,7 @@ export function dotSync(a: Tensor, b: Tensor, o?: BackendOptions): number | Comp
 
 /** √(Σ |a|²), the Euclidean norm. */
 export function norm(a: Tensor, o?: BackendOptions): Promise<number> {
-  return asPromise(() => {
+  return promiseOf(() => {
     const x = operand('ops.norm', 'a', a);
     return reduce(false, () => ({ op: 'ops.norm', code: 'norm', a: x, alpha: 0, beta: 0, backend: o?.backend }), (r) => r[0]);
   });

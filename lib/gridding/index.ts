@@ -19,7 +19,7 @@
  * yet; `backend: 'native'` is BACKEND_UNAVAILABLE). Computed in float64, stored in the tensors'
  * precision. Cost: O(ntransf·M·w^d) (×(1+d) work with the gradient).
  */
-import type { BackendOptions } from '../backend';
+import { type BackendOptions, promiseOf } from '../backend';
 import { cudaUnavailableError } from '../cuda';
 import { type HostArray } from '../dtype';
 import { ReconKernelsError } from '../errors';
@@ -193,13 +193,6 @@ function runInterp(op: string, points: unknown, grid: unknown, options: unknown)
   return out;
 }
 
-function promise<T>(f: () => T): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 /**
  * Spreads complex strengths onto a periodic grid: grid[t, g] = Σ_j c_{t,j}·W(g, x_j) (see the
@@ -211,7 +204,7 @@ function promise<T>(f: () => T): Promise<T> {
  * @returns complex [ntransf, n1..nd] ([n1..nd] when strengths have no batch axis).
  */
 export function spread(points: Tensor, strengths: Tensor, gridShape: readonly number[], options?: GriddingOptions): Promise<Tensor> {
-  return promise(() => runSpread('gridding.spread', points, strengths, gridShape, options));
+  return promiseOf(() => runSpread('gridding.spread', points, strengths, gridShape, options));
 }
 
 /** Synchronous {@link spread}. */
@@ -228,7 +221,7 @@ export function spreadSync(points: Tensor, strengths: Tensor, gridShape: readonl
  * @returns complex [ntransf, M] or [M] ([ntransf, 1+d, M] / [1+d, M] with gradient).
  */
 export function interp(points: Tensor, grid: Tensor, options?: GriddingOptions): Promise<Tensor> {
-  return promise(() => runInterp('gridding.interp', points, grid, options));
+  return promiseOf(() => runInterp('gridding.interp', points, grid, options));
 }
 
 /** Synchronous {@link interp}. */

@@ -32,7 +32,7 @@
  * each level's planes to channels-last [3T, H, W, C] once per call (and CUDA accumulates plane
  * gradients in such a temporary too).
  */
-import { type BackendOptions, callNative, resolveBackend } from '../backend';
+import { type BackendOptions, callNative, promiseOf, resolveBackend } from '../backend';
 import type { DType } from '../dtype';
 import { ReconKernelsError } from '../errors';
 import { type KplanesDims, kplanesBackwardJs, kplanesForwardJs } from '../js/kplanes';
@@ -258,13 +258,6 @@ function runBackward(req: Request, sync: boolean): SampleTiltedGrads | Promise<S
   });
 }
 
-function promise<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 /**
  * Tilted K-Planes features of `points`: a new tensor [B, S·T·C] (column s·T·C + t·C + c) with
@@ -275,7 +268,7 @@ function promise<T>(f: () => T | Promise<T>): Promise<T> {
  * const feats = await kplanes.sampleTilted({ points, rotations, planes: [p50, p100, p200], gates: [1, 1, 0.5] });
  */
 export function sampleTilted(options: SampleTiltedOptions): Promise<Tensor> {
-  return promise(() => runForward(parse('kplanes.sampleTilted', options, false), false));
+  return promiseOf(() => runForward(parse('kplanes.sampleTilted', options, false), false));
 }
 
 /** Synchronous {@link sampleTilted} (blocks the event loop). */
@@ -293,7 +286,7 @@ export function sampleTiltedSync(options: SampleTiltedOptions): Tensor {
  * Bitwise deterministic on 'native' and 'js'; not on 'cuda' (atomicAdd accumulation).
  */
 export function sampleTiltedBackward(options: SampleTiltedBackwardOptions): Promise<SampleTiltedGrads> {
-  return promise(() => runBackward(parse('kplanes.sampleTiltedBackward', options, true), false));
+  return promiseOf(() => runBackward(parse('kplanes.sampleTiltedBackward', options, true), false));
 }
 
 /** Synchronous {@link sampleTiltedBackward} (blocks the event loop). */

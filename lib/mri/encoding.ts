@@ -14,11 +14,11 @@
 import type { Device } from '../device';
 import { ReconKernelsError } from '../errors';
 import { type NufftPlan, plan as nufftPlan } from '../nufft/index';
-import { fmtShape } from '../shape';
+import { fmtShape, numel } from '../shape';
 import { type Tensor, tensor } from '../tensor';
 import { checkObject, checkTensor, describe } from '../validate';
 import { toeplitzKernel, type ToeplitzKernel } from './toeplitz';
-import { complexHost, hostOf, prod } from './util';
+import { complexHost, hostOf } from './util';
 
 /** Options of {@link encoding}. */
 export interface EncodingOptions {
@@ -83,7 +83,7 @@ export class Encoding {
     this.device = t.device;
     this.norm = o.norm ?? 'none';
     if (this.norm !== 'none' && this.norm !== 'ortho') throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: norm must be 'none' or 'ortho', got ${describe(o.norm)}`);
-    this.#scale = this.norm === 'ortho' ? 1 / Math.sqrt(prod(shape)) : 1;
+    this.#scale = this.norm === 'ortho' ? 1 / Math.sqrt(numel(shape)) : 1;
     this.#traj = t;
     this.#opts = { ...o };
     if (o.smaps !== undefined) {
@@ -143,7 +143,7 @@ export class Encoding {
     if (!ok || (this.P > 1 && lead[0] !== this.P)) {
       throw new ReconKernelsError('INVALID_SHAPE', `${op}: image has shape ${fmtShape(s)}; expected [${this.P > 1 ? `${this.P}, ` : ''}..., ${this.imageShape.join(', ')}]`);
     }
-    return { lead, B: prod(lead) / this.P };
+    return { lead, B: numel(lead) / this.P };
   }
 
   #kspaceLead(op: string, y: Tensor): { lead: number[]; B: number } {
@@ -153,14 +153,14 @@ export class Encoding {
     if (!ok || (this.P > 1 && lead[0] !== this.P)) {
       throw new ReconKernelsError('INVALID_SHAPE', `${op}: kspace has shape ${fmtShape(s)}; expected [${this.P > 1 ? `${this.P}, ` : ''}...${this.#smaps ? `, ${this.coils}` : ''}, ${this.M}]`);
     }
-    return { lead, B: prod(lead) / this.P };
+    return { lead, B: numel(lead) / this.P };
   }
 
   /** Coil images [P·B, C, N] = S_c·x (or x itself without smaps). */
   #coilImages(x: Float64Array, nb: number): Float64Array {
     const S = this.#smaps;
     if (!S) return x;
-    const C = this.coils, n = prod(this.imageShape), out = new Float64Array(2 * nb * C * n);
+    const C = this.coils, n = numel(this.imageShape), out = new Float64Array(2 * nb * C * n);
     for (let b = 0; b < nb; b++) for (let c = 0; c < C; c++) {
       const xo = 2 * b * n, so = 2 * c * n, oo = 2 * (b * C + c) * n;
       for (let i = 0; i < 2 * n; i += 2) {
@@ -174,7 +174,7 @@ export class Encoding {
 
   /** Σ_c conj(S_c)·z_c for coil images [nb, C, N] (or z itself without smaps). */
   #combine(z: ArrayLike<number>, nb: number): Float64Array {
-    const S = this.#smaps, n = prod(this.imageShape);
+    const S = this.#smaps, n = numel(this.imageShape);
     if (!S) return Float64Array.from(z as ArrayLike<number>);
     const C = this.coils, out = new Float64Array(2 * nb * n);
     for (let b = 0; b < nb; b++) for (let c = 0; c < C; c++) {
@@ -199,7 +199,7 @@ export class Encoding {
     this.#live(op);
     const x = checkTensor(op, 'image', image, ['float32', 'float64', 'complex64', 'complex128']);
     const { lead, B } = this.#imageLead(op, x);
-    const C = this.coils, nt = B * C, n = prod(this.imageShape);
+    const C = this.coils, nt = B * C, n = numel(this.imageShape);
     const z = this.#coilImages(complexHost(op, 'image', x), this.P * B);
     const plan = this.#plan(2, nt);
     const zin = tensor(z, { shape: [this.P, nt, ...this.imageShape], dtype: this.dtype, device: this.device });
@@ -249,9 +249,9 @@ export class Encoding {
     if (!this.#toep) return this.adjointSync(this.forwardSync(image));
     const x = checkTensor(op, 'image', image, ['float32', 'float64', 'complex64', 'complex128']);
     const { lead, B } = this.#imageLead(op, x);
-    const C = this.coils, n = prod(this.imageShape);
+    const C = this.coils, n = numel(this.imageShape);
     const z = this.#coilImages(complexHost(op, 'image', x), this.P * B);
-    const buf = new Float64Array(2 * prod(this.#toep.grid));
+    const buf = new Float64Array(2 * numel(this.#toep.grid));
     for (let p = 0; p < this.P; p++) for (let b = 0; b < B * C; b++) this.#toep.apply(z, 2 * (p * B * C + b) * n, p, buf);
     return this.#out(this.#combine(z, this.P * B), [...lead, ...this.imageShape], 1);
   }

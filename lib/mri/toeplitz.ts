@@ -9,7 +9,8 @@
 import { fftn } from '../js/fft';
 import { plan as nufftPlan } from '../nufft/index';
 import { tensor, type Tensor } from '../tensor';
-import { hostOf, prod } from './util';
+import { numel } from '../shape';
+import { hostOf } from './util';
 
 /** Precomputed Fourier transform of the circulant embedding, one per point set. */
 export class ToeplitzKernel {
@@ -32,7 +33,7 @@ export class ToeplitzKernel {
    */
   apply(x: Float64Array, offset: number, p: number, buf: Float64Array): void {
     const N = this.imageShape, G = this.grid, d = N.length;
-    const ng = prod(G);
+    const ng = numel(G);
     buf.fill(0);
     // pad: image index (a, b, c) → grid index (a, b, c)
     const N3 = [...new Array(3 - d).fill(1), ...N], G3 = [...new Array(3 - d).fill(1), ...G];
@@ -67,7 +68,7 @@ export function toeplitzKernel(trajectory: Tensor, imageShape: number[], scale: 
   const P = trajectory.shape.length === 3 ? trajectory.shape[0] : 1;
   const M = trajectory.shape[trajectory.shape.length - 1];
   const pts = Float64Array.from(hostOf(trajectory));
-  const G = imageShape.map((n) => 2 * n), ng = prod(G);
+  const G = imageShape.map((n) => 2 * n), ng = numel(G);
   const c = new Float64Array(2 * P * M);
   for (let j = 0; j < P * M; j++) c[2 * j] = weights ? weights[j] : 1;
   const plan = nufftPlan({ type: 1, modes: G, modeord: 1, dtype: 'complex128', eps: 1e-11, P, backend });

@@ -26,4 +26,3 @@ export function makeTensor(data: Float64Array, shape: number[], dtype: 'complex6
   return tensor(data, { shape, dtype, device });
 }
 
-export const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);

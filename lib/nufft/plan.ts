@@ -202,6 +202,12 @@ function memoryOf(t: Tensor, what: string): HostArray | NativeStorage {
   return t.device === 'cpu' ? t.hostData(what) : t.storage(what);
 }
 
+/**
+ * A NUFFT plan (FINUFFT's plan / set points / execute): made by {@link plan}, its points set
+ * with setPoints (sorted once), then executed many times with new data. It runs where its
+ * device says (cuda, or the host backend chosen at creation) and owns native or device memory
+ * until dispose() (also [Symbol.dispose]). Calls on one plan run in the order made.
+ */
 export class NufftPlan {
   readonly #opts: ResolvedPlanOptions;
   #impl: NufftImpl | null;

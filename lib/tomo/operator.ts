@@ -2,7 +2,7 @@
  * The parallel-beam projection operator A (Joseph's method) and its exact transpose Aᵀ.
  * See lib/tomo/geometry.ts for the conventions.
  */
-import { type BackendOptions, type Dispatch, resolveBackend } from '../backend';
+import { type BackendOptions, type Dispatch, promiseOf, resolveBackend } from '../backend';
 import type { Device } from '../device';
 import { ReconKernelsError } from '../errors';
 import { fmtShape, sameShape } from '../shape';
@@ -35,13 +35,6 @@ export interface NormOptions extends BackendOptions {
 
 const FLOATS = ['float32', 'float64'] as const;
 
-export function promise<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 /** A parallel-beam projector: make one with tomo.parallelBeam(). */
 export class ParallelBeamOperator {
@@ -131,7 +124,7 @@ export class ParallelBeamOperator {
 
   /** A·vol: the sinogram [rows, angles, cols] of line integrals ([angles, cols] for a [Y, X] input when rows = 1). */
   forward(vol: Tensor, options?: ApplyOptions): Promise<Tensor> {
-    return promise(() => this.apply('forward', 'tomo.forward', vol, options, false));
+    return promiseOf(() => this.apply('forward', 'tomo.forward', vol, options, false));
   }
 
   /** Synchronous {@link forward}. */
@@ -141,7 +134,7 @@ export class ParallelBeamOperator {
 
   /** Aᵀ·sino: the exact transpose of {@link forward} (⟨Ax, y⟩ = ⟨x, Aᵀy⟩ to rounding). */
   adjoint(sino: Tensor, options?: ApplyOptions): Promise<Tensor> {
-    return promise(() => this.apply('adjoint', 'tomo.adjoint', sino, options, false));
+    return promiseOf(() => this.apply('adjoint', 'tomo.adjoint', sino, options, false));
   }
 
   /** Synchronous {@link adjoint}. */
@@ -190,7 +183,7 @@ export class ParallelBeamOperator {
 
   /** Promise form of {@link normSync}. */
   norm(options?: NormOptions): Promise<number> {
-    return promise(() => this.normSync(options));
+    return promiseOf(() => this.normSync(options));
   }
 }
 

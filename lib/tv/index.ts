@@ -6,7 +6,7 @@
  * volume's own units (no voxel-size scaling). The value and the gradient come from one fused
  * pass that reads the volume once and writes the gradient once.
  */
-import { type BackendOptions, callNative, resolveBackend } from '../backend';
+import { type BackendOptions, callNative, promiseOf, resolveBackend } from '../backend';
 import { ReconKernelsError } from '../errors';
 import { monomorphic } from '../js/monomorphic';
 import { tvIsotropicJs, tvL1Js, tvSquaredJs, type TvDims } from '../js/tv';
@@ -185,13 +185,6 @@ function l1Result(r: TvRaw): TvL1Result {
   return out;
 }
 
-function promise<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 function then<A, B>(v: A | Promise<A>, f: (a: A) => B): B | Promise<B> {
   return v instanceof Promise ? v.then(f) : f(v);
@@ -205,7 +198,7 @@ function then<A, B>(v: A | Promise<A>, f: (a: A) => B): B | Promise<B> {
  * @returns `{ loss }`, and with `{ grad: true }` also `grad` (same shape, dtype, device).
  */
 export function sq3d(vol: Tensor, options?: TvOptions): Promise<TvResult> {
-  return promise(() => then(runTv(request('tv.sq3d', 'squared', vol, options, false), false), scalarResult));
+  return promiseOf(() => then(runTv(request('tv.sq3d', 'squared', vol, options, false), false), scalarResult));
 }
 
 /** Synchronous {@link sq3d}. */
@@ -221,7 +214,7 @@ export function sq3dSync(vol: Tensor, options?: TvOptions): TvResult {
  * @param vol float32 | float64 tensor [..., D, H, W] on any device.
  */
 export function iso3d(vol: Tensor, options?: TvIsoOptions): Promise<TvResult> {
-  return promise(() => then(runTv(request('tv.iso3d', 'isotropic', vol, options, false), false), scalarResult));
+  return promiseOf(() => then(runTv(request('tv.iso3d', 'isotropic', vol, options, false), false), scalarResult));
 }
 
 /** Synchronous {@link iso3d}. */
@@ -236,7 +229,7 @@ export function iso3dSync(vol: Tensor, options?: TvIsoOptions): TvResult {
  * @param vol float32 | float64 tensor [..., D, H, W] on any device.
  */
 export function l1_3d(vol: Tensor, options?: TvL1Options): Promise<TvL1Result> {
-  return promise(() => then(runTv(request('tv.l1_3d', 'l1', vol, options, false), false), l1Result));
+  return promiseOf(() => then(runTv(request('tv.l1_3d', 'l1', vol, options, false), false), l1Result));
 }
 
 /** Synchronous {@link l1_3d}. */
@@ -250,7 +243,7 @@ function gradOnly(r: TvRaw): Tensor {
 
 /** gradOut · ∂sq3d/∂vol, for autodiff chains; gradOut is the upstream gradient (a number). */
 export function sq3dBackward(vol: Tensor, gradOut: number, options?: TvBackwardOptions): Promise<Tensor> {
-  return promise(() => then(runTv(request('tv.sq3dBackward', 'squared', vol, options, true, gradOut), false), gradOnly));
+  return promiseOf(() => then(runTv(request('tv.sq3dBackward', 'squared', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link sq3dBackward}. */
@@ -260,7 +253,7 @@ export function sq3dBackwardSync(vol: Tensor, gradOut: number, options?: TvBackw
 
 /** gradOut · ∂iso3d/∂vol (same eps as the forward). */
 export function iso3dBackward(vol: Tensor, gradOut: number, options?: TvBackwardOptions & { eps?: number }): Promise<Tensor> {
-  return promise(() => then(runTv(request('tv.iso3dBackward', 'isotropic', vol, options, true, gradOut), false), gradOnly));
+  return promiseOf(() => then(runTv(request('tv.iso3dBackward', 'isotropic', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link iso3dBackward}. */
@@ -270,7 +263,7 @@ export function iso3dBackwardSync(vol: Tensor, gradOut: number, options?: TvBack
 
 /** Σ_a gradOut[a]·∂loss_a/∂vol for the three L1 sums (d, h, w). */
 export function l1_3dBackward(vol: Tensor, gradOut: readonly number[], options?: TvBackwardOptions): Promise<Tensor> {
-  return promise(() => then(runTv(request('tv.l1_3dBackward', 'l1', vol, options, true, gradOut), false), gradOnly));
+  return promiseOf(() => then(runTv(request('tv.l1_3dBackward', 'l1', vol, options, true, gradOut), false), gradOnly));
 }
 
 /** Synchronous {@link l1_3dBackward}. */
