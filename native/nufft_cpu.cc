@@ -208,8 +208,9 @@ double now_ms() {
 }  // namespace
 
 double nufft_eps_limit(bool f32, double upsampfac) {
-  if (!f32 && upsampfac == 1.25) return 1e-10;
-  return f32 ? 1e-5 : 1e-12;
+  // Measured floors: see lib/nufft/params.ts epsLimit.
+  if (upsampfac == 1.25) return f32 ? 1e-4 : 1e-10;
+  return f32 ? 1e-6 : 1e-12;
 }
 
 NufftKernel nufft_choose_kernel(double eps, double upsampfac, bool f32, bool gradient, int width_override) {

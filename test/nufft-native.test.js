@@ -170,7 +170,8 @@ const SIZES = { 1: [[50], 400], 2: [[20, 17], 300], 3: [[8, 9, 7], 200] };
 
   it('errors carry codes', () => {
     expectCode(() => makePlan({ type: 1, modes: [8], eps: 1e-13 }), 'INVALID_ARGUMENT', /1e-12/);
-    expectCode(() => makePlan({ type: 1, modes: [8], eps: 1e-6, dtype: 'complex64' }), 'INVALID_ARGUMENT', /1e-5/);
+    expectCode(() => makePlan({ type: 1, modes: [8], eps: 5e-7, dtype: 'complex64' }), 'INVALID_ARGUMENT', /1e-6/);
+    expectCode(() => makePlan({ type: 1, modes: [8], eps: 5e-5, dtype: 'complex64', upsampfac: 1.25 }), 'INVALID_ARGUMENT', /1e-4/);
     expectCode(() => makePlan({ type: 1, modes: [8], eps: 1e-11, upsampfac: 1.25 }), 'INVALID_ARGUMENT', /1e-10/);
     expectCode(() => makePlan({ type: 1, modes: [8], eps: 1e-6, upsampfac: 1.5 }), 'INVALID_ARGUMENT', /upsampfac/);
     expectCode(() => makePlan({ type: 3, modes: [8], eps: 1e-6 }), 'INVALID_ARGUMENT');

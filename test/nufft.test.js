@@ -112,7 +112,8 @@ for (const backend of BACKENDS) {
       const sweeps = [
         { dtype: 'complex128', upsampfac: 2, eps: [1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12] },
         { dtype: 'complex128', upsampfac: 1.25, eps: [1e-2, 1e-4, 1e-6, 1e-8, 1e-10] },
-        { dtype: 'complex64', upsampfac: 2, eps: [1e-2, 1e-3, 1e-4, 1e-5] },
+        { dtype: 'complex64', upsampfac: 2, eps: [1e-2, 1e-3, 1e-4, 1e-5, 1e-6] },
+        { dtype: 'complex64', upsampfac: 1.25, eps: [1e-2, 1e-3, 1e-4] },
       ];
       for (const s of sweeps) {
         for (const type of [1, 2]) {
@@ -321,11 +322,13 @@ for (const backend of BACKENDS) {
 
     it('rejects bad inputs with ReconKernelsError codes', async () => {
       const P = (o) => makePlan(backend, { type: 1, modes: [8, 8], ...o });
-      await assertCode(() => P({ eps: 1e-6 }), 'INVALID_ARGUMENT', 'complex64 eps below 1e-5');
+      await assertCode(() => P({ eps: 5e-7 }), 'INVALID_ARGUMENT', 'complex64 eps below 1e-6');
+      const e125 = await assertCode(() => P({ eps: 5e-5, upsampfac: 1.25 }), 'INVALID_ARGUMENT', 'complex64 eps below 1e-4 at σ = 1.25');
+      assert.match(e125.message, /1e-4|0\.0001/);
       const e64 = await assertCode(() => P({ eps: 1e-13, dtype: 'complex128' }), 'INVALID_ARGUMENT', 'complex128 eps below 1e-12');
       assert.match(e64.message, /1e-12/);
-      const e32 = await assertCode(() => P({ eps: 5e-6, dtype: 'complex64' }), 'INVALID_ARGUMENT', 'complex64 eps');
-      assert.match(e32.message, /0?1e-5|0\.00001/);
+      const e32 = await assertCode(() => P({ eps: 5e-7, dtype: 'complex64' }), 'INVALID_ARGUMENT', 'complex64 eps');
+      assert.match(e32.message, /1e-6|0\.000001/);
       await assertCode(() => P({ eps: 0 }), 'INVALID_ARGUMENT', 'eps 0');
       await assertCode(() => P({ eps: NaN }), 'NON_FINITE', 'eps NaN');
       await assertCode(() => P({ modes: [8, 8, 8, 8] }), 'INVALID_ARGUMENT', '4-D modes');

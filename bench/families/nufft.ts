@@ -1,6 +1,8 @@
 /**
  * NUFFT benchmark workloads (issue 3): 2-D N = 512², M = 1e6 and 3-D N = 64³, M = 1e6; types 1
- * and 2; complex128 at eps 1e-6 and complex64 at eps 1e-5; plain and fused gradient. Points are
+ * and 2; complex128 at eps 1e-6 and complex64 at eps 1e-5; plain and fused gradient; plus complex64
+ * at eps 1e-6 (plain, full size), which matches or beats the accuracy FINUFFT's single precision
+ * reached in the yardstick run (2.7e-5 in 2-D, 4.5e-6 in 3-D at its tol 1e-6). Points are
  * uniform in [−π, π)^d, data uniform in [−1, 1) (seeded, never all zero). A run is one execute
  * on points set once in prepare (setPoints is reported separately as sortMs).
  *
@@ -13,6 +15,9 @@
  * (sort = setPoints, spread/interp, FFT, deconvolve; native timings(); js reports the total),
  * and the relative ℓ2 error measured against the direct sum on a sample of 50 outputs (type 1:
  * 50 modes; type 2: 50 points, all gradient rows). A row whose sampled error exceeds 10·eps fails.
+ *
+ * Native full-size plain rows also carry the yardstick (FINUFFT 2.6-dev, FFTW, 2 threads, tol 1e-6,
+ * execute only, as given in the issue) and our time as a ratio of it.
  *
  * cuda rows: the full-size problems above, plus the issue's GPU comparison case, 3-D 256³
  * complex128 eps 1e-6 M = 1.7e7, types 1 and 2 (cuFINUFFT on an H100: type 1 0.177 s, type 2
@@ -41,6 +46,14 @@ const PRECISIONS: readonly { dtype: Prec; eps: number }[] = [
   { dtype: 'complex128', eps: 1e-6 },
   { dtype: 'complex64', eps: 1e-5 },
 ];
+/** complex64 at FINUFFT's single-precision accuracy (plain, full size only). */
+const EQUAL_ACCURACY = { dtype: 'complex64' as Prec, eps: 1e-6 };
+/** FINUFFT yardstick (ms, its error) by `${d}D t${type} ${dtype}`: same machine kind, 2 threads, tol 1e-6. */
+const FINUFFT: Readonly<Record<string, readonly [number, number | undefined]>> = {
+  '2D t1 complex128': [32, undefined], '2D t2 complex128': [37, undefined],
+  '2D t1 complex64': [20, 2.7e-5], '2D t2 complex64': [19, 2.7e-5],
+  '3D t1 complex64': [49, 4.5e-6], '3D t2 complex64': [54, 4.5e-6],
+};
 /** cuda only: the issue's GPU comparison case (types 1 and 2). */
 const GPU_CASE = { modes: [256, 256, 256], M: 1.7e7, dtype: 'complex128' as Prec, eps: 1e-6 };
 const JS_M_DIVISOR = 10;
@@ -144,6 +157,14 @@ function sampledError(c: NufftCase, isign: number, pts: ArrayLike<number>, input
   return Math.sqrt(e2 / r2);
 }
 
+/** Our time against FINUFFT's for native full-size plain rows of the yardstick's geometries. */
+function yardstick(c: NufftCase, backend: Backend, medianMs: number): Record<string, string> {
+  const y = FINUFFT[`${c.modes.length}D t${c.type} ${c.dtype}`];
+  const full = GEOMETRIES.some((g) => g.M === c.M && g.modes.join() === c.modes.join());
+  if (!y || backend !== 'native' || c.gradient || !full) return {};
+  return { 'vs FINUFFT': `${(medianMs / y[0]).toFixed(2)}× of ${y[0]} ms${y[1] ? ` (its error ${y[1].toExponential(1)})` : ''}` };
+}
+
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
@@ -191,6 +212,7 @@ function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
           'fine grid': plan.info.fineGrid.join('×'),
           'split ms': `sort ${ms(sortMs)} | ${c.type === 1 ? 'spread' : 'interp'} ${ms(t.spreadMs)} | fft ${ms(t.fftMs)} | deconv ${ms(t.deconvolveMs)} | total ${ms(t.totalMs)}`,
           'rel. error': err,
+          ...yardstick(c, backend, wall.median),
         };
       },
       dispose() {
@@ -227,6 +249,14 @@ function workloads(quick: boolean): Workload[] {
           out.push({ name: jsName, backends: [...hostFull, 'js'], bytes: bytesOf(small), prepare: (b) => prepare(small, jsName, b) });
         }
       }
+    }
+  }
+  for (const g of GEOMETRIES) {
+    const modes = quick ? g.modes.map((n) => n / 2) : g.modes;
+    for (const type of [1, 2] as const) {
+      const c: NufftCase = { type, modes, M: quick ? g.M / 4 : g.M, ...EQUAL_ACCURACY, gradient: false };
+      const name = caseName(c, false);
+      out.push({ name, backends: ['cuda', ...hostFull], bytes: bytesOf(c), prepare: (b) => prepare(c, name, b) });
     }
   }
   for (const type of [1, 2] as const) {

@@ -38,7 +38,7 @@ export { epsLimit } from './params';
  * Makes a NUFFT plan (kernel choice, fine-grid sizes, deconvolution factors; on the native
  * backend also the FFT plan). Set points with `setPoints`, then `execute` as often as needed.
  *
- * @param options see {@link NufftPlanOptions}: `type` and `modes` are required; eps 1e-6 (1e-5 for complex64),
+ * @param options see {@link NufftPlanOptions}: `type` and `modes` are required; eps 1e-6 (or the dtype's limit at upsampfac 1.25),
  *   dtype 'complex64', device 'cpu', ntransf 1, isign +1 (type 1) / −1 (type 2), modeord 0,
  *   upsampfac 2 and gradient false by default.
  * @throws ReconKernelsError INVALID_ARGUMENT (bad option, eps below the dtype's limit — the

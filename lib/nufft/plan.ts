@@ -32,7 +32,8 @@ export interface NufftPlanOptions extends BackendOptions {
   modes: readonly number[];
   /**
    * Relative ℓ2 error target, in [limit, 1): limit 1e-12 for complex128 (1e-10 at
-   * upsampfac 1.25), 1e-5 for complex64. Default 1e-6, or the limit 1e-5 for complex64.
+   * upsampfac 1.25), 1e-6 for complex64 (1e-4 at upsampfac 1.25, where float32 round-off
+   * amplified by the deconvolution dominates). Default 1e-6, or the limit when it is larger.
    */
   eps?: number;
   /** 'complex64' (default) or 'complex128'. */
