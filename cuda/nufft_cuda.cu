@@ -2,21 +2,29 @@
 //
 // Geometry is padded to 3 axes like the CPU engine (native/nufft_cpu.cc): padded axis pa = pad + a
 // (pad = 3 − d) carries point row a / mode axis a; dummy axes have size 1, width 1, weight 1.
+// Each real axis has its own kernel (width w_a, β_a, polynomial table; all equal unless per-axis
+// widths / fine grids were asked for): the kernels are compiled for a width class KW ≥ max w_a
+// and loop to w_a at run time, over tables zero-padded to KW columns and the largest degree.
+//
+// P point sets run together: points [P][d][M] are handled as P·M points, set s = J / M of point
+// J; set s owns grids s·ntransf .. s·ntransf + ntransf − 1 ([P][ntransf] fine grids, one cuFFT
+// batch) and its bins are keys s·nbins .. s·nbins + nbins − 1, so one sort covers all sets.
 //
 // set_points: fold_bin_kernel folds each point (nufftm::fold, in double), takes its kernel start
-// i0 (nufftm::kernel_start) and its bin: bin_a = min((i0 + off) / B_a, nb_a − 1) with off = ⌊w/2⌋,
-// so a point's local tile index l = i0 + off − bin·B ∈ [0, B] and it touches l .. l + w − 1 < B + w
-// = P (the tile extent). Counting sort by bin (shared atomic slot per point, one-block scan,
-// scatter) gives the sorted coordinates ys [d][M] (double) and the permutation order[M].
-// Type 1 additionally splits bins into subproblems of at most kMaxSub points.
+// i0 (nufftm::kernel_start) and its bin: bin_a = min((i0 + off_a) / B_a, nb_a − 1) with
+// off_a = ⌊w_a/2⌋, so a point's local tile index l = i0 + off_a − bin·B_a ∈ [0, B_a] and it
+// touches l .. l + w_a − 1 < B_a + w_a = E_a (the tile extent). Counting sort by key (shared
+// atomic slot per point, one-block scan, scatter) gives the sorted coordinates ys [d][P·M]
+// (double) and the permutation order[P·M]. Type 1 additionally splits bins into subproblems of at
+// most kMaxSub points.
 //
-// Type 1: one block per (subproblem, transform) zeroes its bin's tile [P0][P1][P2] in shared
-// memory, spreads its points with shared atomics, then adds the touched part of the tile to the
-// fine grid: plain stores for the cells only this bin can reach (per real axis w ≤ l <
-// min(B, n − bin·B), and the bin is not split into several subproblems), atomics elsewhere
+// Type 1: one block per (subproblem, transform) zeroes its bin's tile [E0][E1][E2] in shared
+// memory, spreads its points with shared atomics, then adds the touched part of the tile to its
+// set's fine grid: plain stores for the cells only this bin can reach (per real axis w_a ≤ l <
+// min(B_a, n_a − bin·B_a), and the bin is not split into several subproblems), atomics elsewhere
 // (zeros skipped). Tiles that do not fit in shared memory fall back to global atomics.
-// Type 2: fused zero-pad + deconvolve kernel into the fine grid, cuFFT, then one thread per
-// sorted point interpolates all ntransf grids (kernel values computed once per point).
+// Type 2: fused zero-pad + deconvolve kernel into the fine grids, cuFFT, then one thread per
+// sorted point interpolates the ntransf grids of its set (kernel values computed once per point).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -62,12 +70,17 @@ struct C2<double> {
 };
 
 struct Geom {
-  int d = 1, pad = 2, w = 2, off = 1, deg = 4, rows = 1;
-  int n[3] = {1, 1, 1};   // fine grid per padded axis
-  int N[3] = {1, 1, 1};   // modes per padded axis
-  int B[3] = {1, 1, 1};   // bin size per padded axis
-  int nb[3] = {1, 1, 1};  // bins per padded axis
-  int P[3] = {1, 1, 1};   // tile extent per padded axis (B + w on real axes)
+  int d = 1, pad = 2, deg = 4, rows = 1;
+  int ctab = 0;             // length of the coefficient tables of all axes ([ntab][deg+1][KW])
+  int w[3] = {1, 1, 1};     // kernel width per padded axis
+  int off[3] = {0, 0, 0};   // ⌊w/2⌋ per padded axis
+  int coff[3] = {0, 0, 0};  // start of each real axis's table in the coefficient tables
+  int n[3] = {1, 1, 1};     // fine grid per padded axis
+  int N[3] = {1, 1, 1};     // modes per padded axis
+  int B[3] = {1, 1, 1};     // bin size per padded axis
+  int nb[3] = {1, 1, 1};    // bins per padded axis
+  int E[3] = {1, 1, 1};     // tile extent per padded axis (B + w on real axes)
+  unsigned nbins = 1;       // bins per point set
   long long nfine = 1, nmodes = 1;
   double dscale[3] = {0, 0, 0};
 };
@@ -79,31 +92,36 @@ double now_ms() {
 // ---------------------------------------------------------------------------------------------
 // Sorting.
 
+// Points [P][d][M] (M per set, Mt = P·M): folded coordinates y [d][Mt] and the key of point
+// J = s·M + j: s·nbins + its bin within set s.
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
-    fold_bin_kernel(const T* __restrict__ pts, long long M, const Geom g, double* __restrict__ y,
+    fold_bin_kernel(const T* __restrict__ pts, long long M, long long Mt, const Geom g, double* __restrict__ y,
                     unsigned* __restrict__ key, unsigned* __restrict__ pos, unsigned* __restrict__ count,
                     unsigned long long* __restrict__ bad) {
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long j = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; j < M; j += stride) {
+  for (long long J = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; J < Mt; J += stride) {
+    const long long s = J / M, j = J - s * M;
     unsigned k = 0;
     for (int a = 0; a < g.d; ++a) {
       const int pa = g.pad + a;
-      double x = static_cast<double>(pts[a * M + j]);
+      const long long src = (s * g.d + a) * M + j;
+      double x = static_cast<double>(pts[src]);
       if (!isfinite(x)) {
-        atomicMin(bad, static_cast<unsigned long long>(a * M + j));
+        atomicMin(bad, static_cast<unsigned long long>(src));
         x = 0;
       }
       const double yy = nufftm::fold(x, static_cast<double>(g.n[pa]));
-      y[a * M + j] = yy;
+      y[a * Mt + J] = yy;
       int i0;
       double u;
-      nufftm::kernel_start(yy, g.w, i0, u);
-      const int b = max(0, min((i0 + g.off) / g.B[pa], g.nb[pa] - 1));
+      nufftm::kernel_start(yy, g.w[pa], i0, u);
+      const int b = max(0, min((i0 + g.off[pa]) / g.B[pa], g.nb[pa] - 1));
       k = k * static_cast<unsigned>(g.nb[pa]) + static_cast<unsigned>(b);
     }
-    key[j] = k;
-    pos[j] = atomicAdd(&count[k], 1u);
+    k += static_cast<unsigned>(s) * g.nbins;
+    key[J] = k;
+    pos[J] = atomicAdd(&count[k], 1u);
   }
 }
 
@@ -180,23 +198,24 @@ __global__ void __launch_bounds__(kThreads)
 // Per-point kernel values. Real padded axes only; k0/k1 (outer axes) may live in local memory,
 // k2 (the fastest axis, indexed only by unrolled loops) stays in registers.
 
+// ys is [d][Mt]; entries k[w_pa..KW) are zero (zero-padded tables).
 template <typename T, int KW, bool GRAD>
-__device__ __forceinline__ void point_weights(const double* __restrict__ ys, long long M, long long p, const Geom& g,
+__device__ __forceinline__ void point_weights(const double* __restrict__ ys, long long Mt, long long p, const Geom& g,
                                               const T* __restrict__ sc, const T* __restrict__ sdc, int pa,
                                               T (&k)[KW], T (&dk)[KW], int& i0) {
   double u;
-  nufftm::kernel_start(ys[(pa - g.pad) * M + p], g.w, i0, u);
+  nufftm::kernel_start(ys[(pa - g.pad) * Mt + p], g.w[pa], i0, u);
   const T ut = static_cast<T>(u);
-  nufftm::eval_kernel<KW, T>(sc, KW, g.deg, KW, ut, k);
+  nufftm::eval_kernel<KW, T>(sc + g.coff[pa], KW, g.deg, KW, ut, k);
   if (GRAD) {
-    nufftm::eval_kernel<KW, T>(sdc, KW, g.deg, KW, ut, dk);
+    nufftm::eval_kernel<KW, T>(sdc + g.coff[pa], KW, g.deg, KW, ut, dk);
     const T s = static_cast<T>(g.dscale[pa]);
 #pragma unroll
     for (int q = 0; q < KW; ++q) dk[q] *= s;
   }
 }
 
-// Loads the zero-padded coefficient tables [deg+1][KW] into shared memory.
+// Loads the zero-padded coefficient tables [ntab][deg+1][KW] into shared memory.
 template <typename T, bool GRAD>
 __device__ __forceinline__ void load_coeffs(const T* __restrict__ coeffs, const T* __restrict__ dcoeffs, int count,
                                             T* sc, T* sdc) {
@@ -206,8 +225,8 @@ __device__ __forceinline__ void load_coeffs(const T* __restrict__ coeffs, const 
   }
 }
 
-// Strengths of sorted point p (original index j) for transform t: c and, with GRAD, g on the
-// padded axes (zero on dummy axes).
+// Strengths of point j (index within its set) for grid t = s·ntransf + transform: c and, with
+// GRAD, g on the padded axes (zero on dummy axes). in is [P·ntransf][rows][M].
 template <typename T, int DIM, bool GRAD>
 __device__ __forceinline__ void load_strengths(const typename C2<T>::type* __restrict__ in, long long M, int rows,
                                                long long t, long long j, T& cr, T& ci, T (&gr)[3], T (&gi)[3]) {
@@ -237,25 +256,27 @@ __global__ void __launch_bounds__(kThreads)
     spread_sm_kernel(const typename C2<T>::type* __restrict__ in, const double* __restrict__ ys,
                      const unsigned* __restrict__ order, const unsigned* __restrict__ binstart,
                      const unsigned* __restrict__ substart, const unsigned* __restrict__ subbin,
-                     const T* __restrict__ coeffs, const T* __restrict__ dcoeffs, long long M, int ntransf,
-                     const Geom g, T* __restrict__ grid) {
+                     const T* __restrict__ coeffs, const T* __restrict__ dcoeffs, long long M, long long Mt,
+                     int ntransf, const Geom g, T* __restrict__ grid) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  const int P0 = g.P[0], P1 = g.P[1], P2 = g.P[2];
-  const int tile = P0 * P1 * P2;
+  const int E1 = g.E[1], E2 = g.E[2];
+  const int tile = g.E[0] * E1 * E2;
   T* tl = reinterpret_cast<T*>(smem_raw);  // [tile] complex, interleaved
   T* sc = tl + 2 * tile;
-  T* sdc = sc + (g.deg + 1) * KW;
-  load_coeffs<T, GRAD>(coeffs, dcoeffs, (g.deg + 1) * KW, sc, sdc);
+  T* sdc = sc + g.ctab;
+  load_coeffs<T, GRAD>(coeffs, dcoeffs, g.ctab, sc, sdc);
 
   const unsigned sub = blockIdx.x;
-  const unsigned b = subbin[sub];
+  const unsigned b = subbin[sub];  // key: set s, bin lb within the set
+  const unsigned s = b / g.nbins, lb = b - s * g.nbins;
   const long long bstart = binstart[b], bend = binstart[b + 1];
   const long long pb = bstart + static_cast<long long>(sub - substart[b]) * kMaxSub;
   const long long pe = min(bend, pb + kMaxSub);
   const bool split = bend - bstart > kMaxSub;  // several blocks write this bin's tile
+  const long long jbase = static_cast<long long>(s) * M;  // set s's points are jbase .. jbase + M − 1
   int bc[3] = {0, 0, 0};
   {
-    unsigned r = b;
+    unsigned r = lb;
 #pragma unroll
     for (int pa = 2; pa >= 3 - DIM; --pa) {
       bc[pa] = static_cast<int>(r % static_cast<unsigned>(g.nb[pa]));
@@ -273,38 +294,39 @@ __global__ void __launch_bounds__(kThreads)
       org[pa] = 0;
     } else {
       const int own = min(g.B[pa], g.n[pa] - bc[pa] * g.B[pa]);  // cells of this bin on the axis
-      ext[pa] = min(own + g.w, g.P[pa]);
-      lo_core[pa] = g.w;
+      ext[pa] = min(own + g.w[pa], g.E[pa]);
+      lo_core[pa] = g.w[pa];
       hi_core[pa] = own;
-      org[pa] = bc[pa] * g.B[pa] - g.off;  // global index of local 0 (unwrapped)
+      org[pa] = bc[pa] * g.B[pa] - g.off[pa];  // global index of local 0 (unwrapped)
     }
   }
   const int ntile = ext[0] * ext[1] * ext[2];
-  const int W0 = DIM == 3 ? g.w : 1, W1 = DIM >= 2 ? g.w : 1;
-  const int w = g.w;
+  const int W0 = DIM == 3 ? g.w[0] : 1, W1 = DIM >= 2 ? g.w[1] : 1;
+  const int w2 = g.w[2];
 
   for (int t = blockIdx.y; t < ntransf; t += gridDim.y) {
+    const long long gt = static_cast<long long>(s) * ntransf + t;  // this set's grid for transform t
     for (int i = threadIdx.x; i < 2 * tile; i += blockDim.x) tl[i] = T(0);
     __syncthreads();
     for (long long p = pb + threadIdx.x; p < pe; p += blockDim.x) {
-      const long long j = order[p];
+      const long long j = static_cast<long long>(order[p]) - jbase;
       T k0[KW], k1[KW], k2[KW], d0[KW], d1[KW], d2[KW];
       int l0 = 0, l1 = 0, l2 = 0;
       {
         int i0;
-        point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 2, k2, d2, i0);
-        l2 = i0 + g.off - bc[2] * g.B[2];
+        point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 2, k2, d2, i0);
+        l2 = i0 + g.off[2] - bc[2] * g.B[2];
         if (DIM >= 2) {
-          point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 1, k1, d1, i0);
-          l1 = i0 + g.off - bc[1] * g.B[1];
+          point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 1, k1, d1, i0);
+          l1 = i0 + g.off[1] - bc[1] * g.B[1];
         }
         if (DIM == 3) {
-          point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 0, k0, d0, i0);
-          l0 = i0 + g.off - bc[0] * g.B[0];
+          point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 0, k0, d0, i0);
+          l0 = i0 + g.off[0] - bc[0] * g.B[0];
         }
       }
       T cr, ci, gr[3], gi[3];
-      load_strengths<T, DIM, GRAD>(in, M, g.rows, t, j, cr, ci, gr, gi);
+      load_strengths<T, DIM, GRAD>(in, M, g.rows, gt, j, cr, ci, gr, gi);
       for (int a = 0; a < W0; ++a) {
         const T k0a = DIM == 3 ? k0[a] : T(1);
         const T d0a = (GRAD && DIM == 3) ? d0[a] : T(0);
@@ -321,10 +343,10 @@ __global__ void __launch_bounds__(kThreads)
             Br = s01 * gr[2];
             Bi = s01 * gi[2];
           }
-          T* row = tl + 2 * ((static_cast<int>(l0 + a) * P1 + (l1 + bb)) * P2 + l2);
+          T* row = tl + 2 * ((static_cast<int>(l0 + a) * E1 + (l1 + bb)) * E2 + l2);
 #pragma unroll
           for (int q = 0; q < KW; ++q) {
-            if (q < w) {
+            if (q < w2) {
               T vr = Ar * k2[q], vi = Ai * k2[q];
               if (GRAD) {
                 vr += Br * d2[q];
@@ -338,13 +360,13 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
     __syncthreads();
-    T* G = grid + 2 * static_cast<long long>(t) * g.nfine;
+    T* G = grid + 2 * gt * g.nfine;
     for (int i = threadIdx.x; i < ntile; i += blockDim.x) {
       const int x2 = i % ext[2];
       const int r = i / ext[2];
       const int x1 = r % ext[1];
       const int x0 = r / ext[1];
-      const int li = (x0 * P1 + x1) * P2 + x2;
+      const int li = (x0 * E1 + x1) * E2 + x2;
       const T vr = tl[2 * li], vi = tl[2 * li + 1];
       if (vr == T(0) && vi == T(0)) continue;
       const long long g0 = DIM == 3 ? nufftm::wrap_near(org[0] + x0, g.n[0]) : 0;
@@ -370,26 +392,27 @@ template <typename T, int DIM, int KW, bool GRAD>
 __global__ void __launch_bounds__(kThreads)
     spread_gm_kernel(const typename C2<T>::type* __restrict__ in, const double* __restrict__ ys,
                      const unsigned* __restrict__ order, const T* __restrict__ coeffs, const T* __restrict__ dcoeffs,
-                     long long M, int ntransf, const Geom g, T* __restrict__ grid) {
+                     long long M, long long Mt, int ntransf, const Geom g, T* __restrict__ grid) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sc = reinterpret_cast<T*>(smem_raw);
-  T* sdc = sc + (g.deg + 1) * KW;
-  load_coeffs<T, GRAD>(coeffs, dcoeffs, (g.deg + 1) * KW, sc, sdc);
+  T* sdc = sc + g.ctab;
+  load_coeffs<T, GRAD>(coeffs, dcoeffs, g.ctab, sc, sdc);
   __syncthreads();
-  const int W0 = DIM == 3 ? g.w : 1, W1 = DIM >= 2 ? g.w : 1;
-  const int w = g.w;
+  const int W0 = DIM == 3 ? g.w[0] : 1, W1 = DIM >= 2 ? g.w[1] : 1;
+  const int w2 = g.w[2];
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; p < M; p += stride) {
-    const long long j = order[p];
+  for (long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; p < Mt; p += stride) {
+    const long long J = order[p], s = J / M, j = J - s * M;
     T k0[KW], k1[KW], k2[KW], d0[KW], d1[KW], d2[KW];
     int i0[3] = {0, 0, 0};
-    point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 2, k2, d2, i0[2]);
-    if (DIM >= 2) point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 1, k1, d1, i0[1]);
-    if (DIM == 3) point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 0, k0, d0, i0[0]);
+    point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 2, k2, d2, i0[2]);
+    if (DIM >= 2) point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 1, k1, d1, i0[1]);
+    if (DIM == 3) point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 0, k0, d0, i0[0]);
     for (int t = 0; t < ntransf; ++t) {
-      T* G = grid + 2 * static_cast<long long>(t) * g.nfine;
+      const long long gt = s * ntransf + t;
+      T* G = grid + 2 * gt * g.nfine;
       T cr, ci, gr[3], gi[3];
-      load_strengths<T, DIM, GRAD>(in, M, g.rows, t, j, cr, ci, gr, gi);
+      load_strengths<T, DIM, GRAD>(in, M, g.rows, gt, j, cr, ci, gr, gi);
       for (int a = 0; a < W0; ++a) {
         const T k0a = DIM == 3 ? k0[a] : T(1);
         const T d0a = (GRAD && DIM == 3) ? d0[a] : T(0);
@@ -410,7 +433,7 @@ __global__ void __launch_bounds__(kThreads)
           T* line = G + 2 * ((g0 * g.n[1] + g1) * g.n[2]);
 #pragma unroll
           for (int q = 0; q < KW; ++q) {
-            if (q < w) {
+            if (q < w2) {
               const long long g2 = nufftm::wrap_near(i0[2] + q, g.n[2]);
               T vr = Ar * k2[q], vi = Ai * k2[q];
               if (GRAD) {
@@ -428,31 +451,32 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Type 2: interpolation, one thread per sorted point, all transforms.
+// Type 2: interpolation, one thread per sorted point, all transforms of its set.
 
 template <typename T, int DIM, int KW, bool GRAD>
 __global__ void __launch_bounds__(kThreads)
     interp_kernel(const typename C2<T>::type* __restrict__ grid, const double* __restrict__ ys,
                   const unsigned* __restrict__ order, const T* __restrict__ coeffs, const T* __restrict__ dcoeffs,
-                  long long M, int ntransf, const Geom g, typename C2<T>::type* __restrict__ out) {
+                  long long M, long long Mt, int ntransf, const Geom g, typename C2<T>::type* __restrict__ out) {
   using V = typename C2<T>::type;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sc = reinterpret_cast<T*>(smem_raw);
-  T* sdc = sc + (g.deg + 1) * KW;
-  load_coeffs<T, GRAD>(coeffs, dcoeffs, (g.deg + 1) * KW, sc, sdc);
+  T* sdc = sc + g.ctab;
+  load_coeffs<T, GRAD>(coeffs, dcoeffs, g.ctab, sc, sdc);
   __syncthreads();
-  const int W0 = DIM == 3 ? g.w : 1, W1 = DIM >= 2 ? g.w : 1;
-  const int w = g.w;
+  const int W0 = DIM == 3 ? g.w[0] : 1, W1 = DIM >= 2 ? g.w[1] : 1;
+  const int w2 = g.w[2];
   const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-  for (long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; p < M; p += stride) {
-    const long long j = order[p];
+  for (long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; p < Mt; p += stride) {
+    const long long J = order[p], s = J / M, j = J - s * M;
     T k0[KW], k1[KW], k2[KW], d0[KW], d1[KW], d2[KW];
     int i0[3] = {0, 0, 0};
-    point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 2, k2, d2, i0[2]);
-    if (DIM >= 2) point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 1, k1, d1, i0[1]);
-    if (DIM == 3) point_weights<T, KW, GRAD>(ys, M, p, g, sc, sdc, 0, k0, d0, i0[0]);
+    point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 2, k2, d2, i0[2]);
+    if (DIM >= 2) point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 1, k1, d1, i0[1]);
+    if (DIM == 3) point_weights<T, KW, GRAD>(ys, Mt, p, g, sc, sdc, 0, k0, d0, i0[0]);
     for (int t = 0; t < ntransf; ++t) {
-      const V* G = grid + static_cast<long long>(t) * g.nfine;
+      const long long gt = s * ntransf + t;
+      const V* G = grid + gt * g.nfine;
       T vr = 0, vi = 0, dr0 = 0, di0 = 0, dr1 = 0, di1 = 0, dr2 = 0, di2 = 0;
       for (int a = 0; a < W0; ++a) {
         const T k0a = DIM == 3 ? k0[a] : T(1);
@@ -466,7 +490,7 @@ __global__ void __launch_bounds__(kThreads)
           T sr = 0, si = 0, sdr = 0, sdi = 0;
 #pragma unroll
           for (int q = 0; q < KW; ++q) {
-            if (q < w) {
+            if (q < w2) {
               const V v = line[nufftm::wrap_near(i0[2] + q, g.n[2])];
               sr += k2[q] * v.x;
               si += k2[q] * v.y;
@@ -490,7 +514,7 @@ __global__ void __launch_bounds__(kThreads)
           }
         }
       }
-      V* o = out + static_cast<long long>(t) * g.rows * M;
+      V* o = out + gt * g.rows * M;
       o[j] = V{vr, vi};
       if (GRAD) {
         const T dr[3] = {dr0, dr1, dr2}, di[3] = {di0, di1, di2};
@@ -645,39 +669,135 @@ std::string fmt_num(double v) {
   return buf;
 }
 
-// Options / info fields that newer versions of cuda/nufft.h add (batched point sets, per-axis
-// widths and fine grids): read when present, defaults otherwise.
-template <typename O>
-auto opt_point_sets(const O& o, int) -> decltype(static_cast<int>(o.P)) {
-  return static_cast<int>(o.P);
-}
-template <typename O>
-int opt_point_sets(const O&, long) {
-  return 1;
-}
-template <typename O>
-auto opt_axis_overrides(const O& o, int) -> decltype(static_cast<bool>(o.widths[0] | o.fine_grid[0])) {
-  for (int a = 0; a < 3; ++a)
-    if (o.widths[a] != 0 || o.fine_grid[a] != 0) return true;
-  return false;
-}
-template <typename O>
-bool opt_axis_overrides(const O&, long) {
-  return false;
-}
-template <typename I>
-auto fill_axis_info(I& info, int d, int) -> decltype(void(info.widths[0] = 0), void(info.betas[0] = 0.0)) {
-  for (int a = 0; a < d; ++a) {
-    info.widths[a] = info.width;
-    info.betas[a] = info.beta;
-  }
-}
-template <typename I>
-void fill_axis_info(I&, int, long) {}
-
 int kw_for(int w) { return w <= 8 ? 8 : w <= 16 ? 16 : 32; }
 
-size_t coeff_smem(int deg, int kw, bool grad, size_t tsize) { return static_cast<size_t>(deg + 1) * kw * tsize * (grad ? 2 : 1); }
+// Shared memory of ntab coefficient tables [deg+1][kw] (and as many derivative tables).
+size_t coeff_smem(int ntab, int deg, int kw, bool grad, size_t tsize) {
+  return static_cast<size_t>(ntab) * (deg + 1) * kw * tsize * (grad ? 2 : 1);
+}
+
+// ---- Per-axis kernel polynomials ----
+// The polynomial fit of the Kaiser–Bessel kernel, copied line by line from native/nufft_cpu.cc
+// (params.ts kernelPolynomial), which keeps it internal; only per-axis kernels need it here (the
+// default kernel comes from nufft_choose_kernel, every width, β and fine grid from NufftPlan).
+namespace kb {
+
+constexpr double kPi = 3.141592653589793;
+
+double bessel_i0(double x) {
+  const double q = (x * x) / 4;
+  double term = 1, sum = 1;
+  for (int k = 1; k < 500; k++) {
+    term *= q / (static_cast<double>(k) * k);
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return sum;
+}
+
+double kernel(double z, double beta) {
+  const double t = 1 - z * z;
+  return t < 0 ? 0 : bessel_i0(beta * std::sqrt(t));
+}
+
+double kernel_derivative(double z, double beta) {
+  const double t = 1 - z * z;
+  if (t < 0) return 0;
+  const double q = (beta * beta * t) / 4;
+  double term = 1, sum = 1;
+  for (int k = 1; k < 500; k++) {
+    term *= q / (static_cast<double>(k) * (k + 1));
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  return (-(beta * beta * z) / 2) * sum;
+}
+
+template <typename F>
+std::vector<double> cheb_fit_monomial(F f, int degree) {
+  const int n = degree + 1;
+  std::vector<double> vals(n), cheb(n, 0.0), mono(n, 0.0);
+  for (int i = 0; i < n; i++) vals[i] = f(std::cos((kPi * (i + 0.5)) / n));
+  for (int k = 0; k < n; k++) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += vals[i] * std::cos((kPi * k * (i + 0.5)) / n);
+    cheb[k] = ((k == 0 ? 1.0 : 2.0) / n) * s;
+  }
+  std::vector<double> tPrev{1}, tCur{0, 1};
+  mono[0] += cheb[0];
+  if (n > 1) mono[1] += cheb[1];
+  for (int k = 2; k < n; k++) {
+    std::vector<double> tNext(k + 1, 0.0);
+    for (size_t p = 0; p < tCur.size(); p++) tNext[p + 1] += 2 * tCur[p];
+    for (size_t p = 0; p < tPrev.size(); p++) tNext[p] -= tPrev[p];
+    for (int p = 0; p <= k; p++) mono[p] += cheb[k] * tNext[p];
+    tPrev = std::move(tCur);
+    tCur = std::move(tNext);
+  }
+  return mono;
+}
+
+void polynomial(int width, double beta, double tol, NufftKernel& out) {
+  const double half = width / 2.0;
+  auto zOf = [&](int j, double u) { return ((u + 1) / 2 + j - half) / half; };
+  const double phiMax = kernel(0, beta);
+  double dMax = 0;
+  for (int i = 0; i <= 200; i++) dMax = std::max(dMax, std::fabs(kernel_derivative(i / 200.0, beta)));
+  for (int degree = std::max(4, width - 2); degree <= 30; degree++) {
+    std::vector<double> coeffs((degree + 1) * width), dcoeffs((degree + 1) * width);
+    double err = 0;
+    for (int j = 0; j < width; j++) {
+      auto m = cheb_fit_monomial([&](double u) { return kernel(zOf(j, u), beta); }, degree);
+      auto dm = cheb_fit_monomial([&](double u) { return kernel_derivative(zOf(j, u), beta); }, degree);
+      for (int p = 0; p <= degree; p++) {
+        coeffs[p * width + j] = m[degree - p];
+        dcoeffs[p * width + j] = dm[degree - p];
+      }
+      for (int i = 0; i <= 64; i++) {
+        const double u = -1 + (2.0 * i) / 64;
+        double v = 0, dv = 0;
+        for (int p = 0; p <= degree; p++) {
+          v = v * u + m[degree - p];
+          dv = dv * u + dm[degree - p];
+        }
+        err = std::max({err, std::fabs(v - kernel(zOf(j, u), beta)) / phiMax,
+                        std::fabs(dv - kernel_derivative(zOf(j, u), beta)) / dMax});
+      }
+    }
+    out.degree = degree;
+    out.coeffs = std::move(coeffs);
+    out.dcoeffs = std::move(dcoeffs);
+    if (err <= tol) break;
+  }
+}
+
+// params.ts axisErrorEstimate.
+double axis_error_estimate(int width, double sigma) {
+  const double r = std::sqrt(std::max(0.0, 1 - 1 / sigma)) / std::sqrt(0.5);
+  return std::pow(10.0, -(width - 1) * r);
+}
+
+}  // namespace kb
+
+// One kernel per real axis, as NufftPlan (native/nufft_cpu.cc) makes them: the default kernel on
+// every axis unless per-axis widths / fine grids were asked for; then axis a has the width and β
+// of info (a NufftPlan's) and a polynomial fitted to min(eps, the axis's error estimate).
+std::vector<NufftKernel> axis_kernels(const NufftOptions& o, const NufftInfo& info) {
+  const NufftKernel k = nufft_choose_kernel(o.eps, o.upsampfac, o.f32, o.gradient, o.width);
+  std::vector<NufftKernel> kax(static_cast<size_t>(o.dim), k);
+  bool custom = false;
+  for (int a = 0; a < o.dim; ++a) custom = custom || o.widths[a] > 0 || o.fine_grid[a] > 0;
+  if (!custom) return kax;
+  for (int a = 0; a < o.dim; ++a) {
+    NufftKernel& ka = kax[a];
+    ka.width = info.widths[a];
+    ka.beta = info.betas[a];
+    const double sigma = o.fine_grid[a] > 0 ? static_cast<double>(o.fine_grid[a]) / static_cast<double>(o.modes[a]) : o.upsampfac;
+    const double tol_eps = std::min(o.eps, kb::axis_error_estimate(ka.width - k.gradient_width_increase, sigma));
+    kb::polynomial(ka.width, ka.beta, std::max(1e-3 * tol_eps, 1e-14), ka);
+  }
+  return kax;
+}
 
 }  // namespace
 
@@ -698,13 +818,15 @@ struct NufftCudaPlan::Impl {
   Geom g;
   DeconvGeom dg{};
   int kw = 8;
+  int ntab = 1;  // coefficient tables: 1 when every axis has the same kernel, else d
   bool use_sm = true;
   size_t sm_bytes = 0;  // dynamic shared memory of the shared-memory spreading kernel
-  long long nbins = 1;
+  long long nbins = 1;  // per point set
+  long long nkeys = 1;  // P·nbins sort keys
 
   DevMem coeffs, dcoeffs, S, mof;  // persistent tables
-  DevMem grid;                     // ntransf fine grids, made at the first execute
-  // Points (sorted).
+  DevMem grid;                     // P·ntransf fine grids, made at the first execute
+  // Points (sorted): M per set, P·M in all.
   long long M = -1;
   long long nsub = 0;
   DevMem ys, order, binstart, substart, subbin;
@@ -740,14 +862,14 @@ struct NufftCudaPlan::Impl {
     if (r != 0) throw OpFailure("CUDA_ERROR", std::string("nufft (cuda): ") + what + " failed: " + cufft::ResultName(r));
   }
 
-  void choose_bins(const NufftKernel& k) {
+  void choose_bins() {
     int optin = 48 * 1024;
     RK_CUDA_TRY(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    const size_t cbytes = coeff_smem(k.degree, kw, opts.gradient, tsize);
+    const size_t cbytes = coeff_smem(ntab, g.deg, kw, opts.gradient, tsize);
     const int d = opts.dim, pad = 3 - d;
     auto fits = [&](const int (&B)[3], size_t budget) {
       size_t cells = 1;
-      for (int pa = pad; pa < 3; ++pa) cells *= static_cast<size_t>(B[pa] + k.width);
+      for (int pa = pad; pa < 3; ++pa) cells *= static_cast<size_t>(B[pa] + g.w[pa]);
       return 2 * tsize * cells + cbytes <= budget;
     };
     // Preferred bins, shrunk (largest axis, slowest first among ties) until the tile fits:
@@ -776,8 +898,8 @@ struct NufftCudaPlan::Impl {
       for (int pa = 0; pa < 3; ++pa) {
         g.B[pa] = pa < pad ? 1 : B[pa];
         g.nb[pa] = pa < pad ? 1 : (g.n[pa] + B[pa] - 1) / B[pa];
-        g.P[pa] = pa < pad ? 1 : B[pa] + k.width;
-        cells *= static_cast<size_t>(g.P[pa]);
+        g.E[pa] = pa < pad ? 1 : B[pa] + g.w[pa];
+        cells *= static_cast<size_t>(g.E[pa]);
         nbins *= g.nb[pa];
       }
       sm_bytes = 2 * tsize * cells + cbytes;
@@ -791,20 +913,27 @@ struct NufftCudaPlan::Impl {
     for (int pa = 0; pa < 3; ++pa) {
       g.B[pa] = pa < pad ? 1 : std::min(16, g.n[pa]);
       g.nb[pa] = pa < pad ? 1 : (g.n[pa] + g.B[pa] - 1) / g.B[pa];
-      g.P[pa] = pa < pad ? 1 : g.B[pa] + k.width;
+      g.E[pa] = pa < pad ? 1 : g.B[pa] + g.w[pa];
       nbins *= g.nb[pa];
     }
   }
 
+  // Coefficient tables [ntab][g.deg+1][kw]: zero columns beyond the axis's width and leading zero
+  // rows for axes of lower degree (Horner then gives the same values); 1/φ̂ and mode maps per axis.
   template <typename T>
-  void upload_tables(const NufftKernel& k) {
-    const int deg = k.degree;
-    std::vector<T> c(static_cast<size_t>((deg + 1) * kw), T(0)), dc(c.size(), T(0));
-    for (int p = 0; p <= deg; ++p)
-      for (int j = 0; j < k.width; ++j) {
-        c[p * kw + j] = static_cast<T>(k.coeffs[p * k.width + j]);
-        dc[p * kw + j] = static_cast<T>(k.dcoeffs[p * k.width + j]);
-      }
+  void upload_tables(const std::vector<NufftKernel>& kax) {
+    const int deg = g.deg;
+    const size_t tab = static_cast<size_t>((deg + 1) * kw);
+    std::vector<T> c(ntab * tab, T(0)), dc(c.size(), T(0));
+    for (int tb = 0; tb < ntab; ++tb) {
+      const NufftKernel& k = kax[tb];
+      const int shift = deg - k.degree;
+      for (int p = 0; p <= k.degree; ++p)
+        for (int j = 0; j < k.width; ++j) {
+          c[tb * tab + (p + shift) * kw + j] = static_cast<T>(k.coeffs[p * k.width + j]);
+          dc[tb * tab + (p + shift) * kw + j] = static_cast<T>(k.dcoeffs[p * k.width + j]);
+        }
+    }
     coeffs.ensure(c.size() * sizeof(T), "kernel coefficients");
     dcoeffs.ensure(dc.size() * sizeof(T), "kernel coefficients");
     RK_CUDA_TRY(cudaMemcpy(coeffs.p, c.data(), c.size() * sizeof(T), cudaMemcpyHostToDevice));
@@ -820,6 +949,7 @@ struct NufftCudaPlan::Impl {
         mo.push_back(0);
         continue;
       }
+      const NufftKernel& k = kax[pa - (3 - opts.dim)];
       const std::vector<double> phat = nufft_kernel_fseries(k.width, k.beta, nf, N);
       const size_t mbase = mo.size();
       mo.resize(mbase + static_cast<size_t>(nf), -1);
@@ -836,41 +966,43 @@ struct NufftCudaPlan::Impl {
   }
 
   // ---- set_points ----
+  // pts: [P][d][Mnew] on the device. All P sets are binned and sorted together (keys s·nbins + bin).
   template <typename T>
   void set_points(const T* pts, long long Mnew) {
     const int d = opts.dim;
+    const long long Mt = static_cast<long long>(opts.P) * Mnew;
     AsyncTemps tmp(stream);
-    double* y = tmp.get<double>(static_cast<size_t>(d * Mnew));
-    unsigned* key = tmp.get<unsigned>(static_cast<size_t>(Mnew));
-    unsigned* pos = tmp.get<unsigned>(static_cast<size_t>(Mnew));
-    unsigned* count = tmp.get<unsigned>(static_cast<size_t>(nbins + 1));
+    double* y = tmp.get<double>(static_cast<size_t>(d * Mt));
+    unsigned* key = tmp.get<unsigned>(static_cast<size_t>(Mt));
+    unsigned* pos = tmp.get<unsigned>(static_cast<size_t>(Mt));
+    unsigned* count = tmp.get<unsigned>(static_cast<size_t>(nkeys + 1));
     unsigned long long* bad = tmp.get<unsigned long long>(1);
-    unsigned* nsubv = opts.type == 1 ? tmp.get<unsigned>(static_cast<size_t>(nbins + 1)) : nullptr;
+    unsigned* nsubv = opts.type == 1 ? tmp.get<unsigned>(static_cast<size_t>(nkeys + 1)) : nullptr;
 
     DevMem n_ys, n_order, n_binstart, n_substart, n_subbin;
-    n_ys.ensure(static_cast<size_t>(d * Mnew) * sizeof(double), "sorted points");
-    n_order.ensure(static_cast<size_t>(Mnew) * sizeof(unsigned), "point order");
-    n_binstart.ensure(static_cast<size_t>(nbins + 1) * sizeof(unsigned), "bin starts");
+    n_ys.ensure(static_cast<size_t>(d * Mt) * sizeof(double), "sorted points");
+    n_order.ensure(static_cast<size_t>(Mt) * sizeof(unsigned), "point order");
+    n_binstart.ensure(static_cast<size_t>(nkeys + 1) * sizeof(unsigned), "bin starts");
 
     RK_CUDA_TRY(cudaEventRecord(ev[0], stream));
-    RK_CUDA_TRY(cudaMemsetAsync(count, 0, static_cast<size_t>(nbins + 1) * sizeof(unsigned), stream));
+    RK_CUDA_TRY(cudaMemsetAsync(count, 0, static_cast<size_t>(nkeys + 1) * sizeof(unsigned), stream));
     RK_CUDA_TRY(cudaMemsetAsync(bad, 0xff, sizeof(unsigned long long), stream));
-    fold_bin_kernel<T><<<grid_blocks(Mnew), kThreads, 0, stream>>>(pts, Mnew, g, y, key, pos, count, bad);
+    fold_bin_kernel<T><<<grid_blocks(Mt), kThreads, 0, stream>>>(pts, Mnew, Mt, g, y, key, pos, count, bad);
     RK_CUDA_CHECK_LAUNCH();
-    exclusive_scan_kernel<<<1, kScanThreads, 0, stream>>>(count, n_binstart.as<unsigned>(), nbins + 1);
+    exclusive_scan_kernel<<<1, kScanThreads, 0, stream>>>(count, n_binstart.as<unsigned>(), nkeys + 1);
     RK_CUDA_CHECK_LAUNCH();
-    scatter_kernel<<<grid_blocks(Mnew), kThreads, 0, stream>>>(Mnew, d, key, pos, n_binstart.as<unsigned>(), y,
-                                                               n_order.as<unsigned>(), n_ys.as<double>());
+    scatter_kernel<<<grid_blocks(Mt), kThreads, 0, stream>>>(Mt, d, key, pos, n_binstart.as<unsigned>(), y,
+                                                             n_order.as<unsigned>(), n_ys.as<double>());
     RK_CUDA_CHECK_LAUNCH();
     unsigned host_nsub = 0;
     if (opts.type == 1) {
-      n_substart.ensure(static_cast<size_t>(nbins + 1) * sizeof(unsigned), "subproblem starts");
-      RK_CUDA_TRY(cudaMemsetAsync(nsubv, 0, static_cast<size_t>(nbins + 1) * sizeof(unsigned), stream));
-      subcount_kernel<<<grid_blocks(nbins), kThreads, 0, stream>>>(nbins, n_binstart.as<unsigned>(), nsubv);
+      n_substart.ensure(static_cast<size_t>(nkeys + 1) * sizeof(unsigned), "subproblem starts");
+      RK_CUDA_TRY(cudaMemsetAsync(nsubv, 0, static_cast<size_t>(nkeys + 1) * sizeof(unsigned), stream));
+      subcount_kernel<<<grid_blocks(nkeys), kThreads, 0, stream>>>(nkeys, n_binstart.as<unsigned>(), nsubv);
       RK_CUDA_CHECK_LAUNCH();
-      exclusive_scan_kernel<<<1, kScanThreads, 0, stream>>>(nsubv, n_substart.as<unsigned>(), nbins + 1);
+      exclusive_scan_kernel<<<1, kScanThreads, 0, stream>>>(nsubv, n_substart.as<unsigned>(), nkeys + 1);
       RK_CUDA_CHECK_LAUNCH();
-      RK_CUDA_TRY(cudaMemcpyAsync(&host_nsub, n_substart.as<unsigned>() + nbins, sizeof(unsigned),
+      RK_CUDA_TRY(cudaMemcpyAsync(&host_nsub, n_substart.as<unsigned>() + nkeys, sizeof(unsigned),
                                   cudaMemcpyDeviceToHost, stream));
     }
     unsigned long long host_bad = 0;
@@ -882,7 +1014,7 @@ struct NufftCudaPlan::Impl {
     if (opts.type == 1 && host_nsub > 0) {
       if (host_nsub > static_cast<unsigned>(INT_MAX)) throw OpFailure("SIZE_TOO_LARGE", "too many spreading subproblems");
       n_subbin.ensure(static_cast<size_t>(host_nsub) * sizeof(unsigned), "subproblems");
-      subfill_kernel<<<grid_blocks(nbins), kThreads, 0, stream>>>(nbins, nsubv, n_substart.as<unsigned>(),
+      subfill_kernel<<<grid_blocks(nkeys), kThreads, 0, stream>>>(nkeys, nsubv, n_substart.as<unsigned>(),
                                                                   n_subbin.as<unsigned>());
       RK_CUDA_CHECK_LAUNCH();
     }
@@ -902,6 +1034,9 @@ struct NufftCudaPlan::Impl {
   }
 
   // ---- execute ----
+  long long Mt() const { return static_cast<long long>(opts.P) * M; }
+  long long ngrids() const { return static_cast<long long>(opts.P) * opts.ntransf; }
+
   template <typename T, int DIM, int KW, bool GRAD>
   void launch_spread(const T* in, T* G) {
     using V = typename C2<T>::type;
@@ -912,13 +1047,14 @@ struct NufftCudaPlan::Impl {
       RK_CUDA_TRY(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sm_bytes)));
       kern<<<dim3(static_cast<unsigned>(nsub), ny), kThreads, sm_bytes, stream>>>(
           reinterpret_cast<const V*>(in), ys.as<double>(), order.as<unsigned>(), binstart.as<unsigned>(),
-          substart.as<unsigned>(), subbin.as<unsigned>(), coeffs.as<T>(), dcoeffs.as<T>(), M, opts.ntransf, g, G);
+          substart.as<unsigned>(), subbin.as<unsigned>(), coeffs.as<T>(), dcoeffs.as<T>(), M, Mt(), opts.ntransf, g,
+          G);
       RK_CUDA_CHECK_LAUNCH();
     } else {
-      const size_t cb = coeff_smem(g.deg, KW, GRAD, sizeof(T));
-      spread_gm_kernel<T, DIM, KW, GRAD><<<grid_blocks(M), kThreads, cb, stream>>>(
+      const size_t cb = coeff_smem(ntab, g.deg, KW, GRAD, sizeof(T));
+      spread_gm_kernel<T, DIM, KW, GRAD><<<grid_blocks(Mt()), kThreads, cb, stream>>>(
           reinterpret_cast<const V*>(in), ys.as<double>(), order.as<unsigned>(), coeffs.as<T>(), dcoeffs.as<T>(), M,
-          opts.ntransf, g, G);
+          Mt(), opts.ntransf, g, G);
       RK_CUDA_CHECK_LAUNCH();
     }
   }
@@ -927,10 +1063,10 @@ struct NufftCudaPlan::Impl {
   void launch_interp(const T* G, T* out) {
     using V = typename C2<T>::type;
     if (M == 0) return;
-    const size_t cb = coeff_smem(g.deg, KW, GRAD, sizeof(T));
-    interp_kernel<T, DIM, KW, GRAD><<<grid_blocks(M), kThreads, cb, stream>>>(
+    const size_t cb = coeff_smem(ntab, g.deg, KW, GRAD, sizeof(T));
+    interp_kernel<T, DIM, KW, GRAD><<<grid_blocks(Mt()), kThreads, cb, stream>>>(
         reinterpret_cast<const V*>(G), ys.as<double>(), order.as<unsigned>(), coeffs.as<T>(), dcoeffs.as<T>(), M,
-        opts.ntransf, g, reinterpret_cast<V*>(out));
+        Mt(), opts.ntransf, g, reinterpret_cast<V*>(out));
     RK_CUDA_CHECK_LAUNCH();
   }
 
@@ -973,7 +1109,7 @@ struct NufftCudaPlan::Impl {
   template <typename T>
   void execute(const T* in, T* out, long long out_len) {
     using V = typename C2<T>::type;
-    const long long glen = 2 * g.nfine * opts.ntransf;
+    const long long glen = 2 * g.nfine * ngrids();
     grid.ensure(static_cast<size_t>(glen) * sizeof(T), "fine grids");
     T* G = grid.as<T>();
     float ms[3] = {0, 0, 0};
@@ -991,14 +1127,14 @@ struct NufftCudaPlan::Impl {
       exec_fft<T>(G);
       RK_CUDA_TRY(cudaEventRecord(ev[2], stream));
       DeconvGeom d = dg;
-      d.total = g.nmodes * opts.ntransf;
+      d.total = g.nmodes * ngrids();
       deconv_to_modes_kernel<T><<<grid_blocks(d.total), kThreads, 0, stream>>>(reinterpret_cast<const V*>(G), S.as<T>(),
                                                                                d, reinterpret_cast<V*>(out));
       RK_CUDA_CHECK_LAUNCH();
       RK_CUDA_TRY(cudaEventRecord(ev[3], stream));
     } else {
       DeconvGeom d = dg;
-      d.total = g.nfine * opts.ntransf;
+      d.total = g.nfine * ngrids();
       deconv_to_fine_kernel<T><<<grid_blocks(d.total), kThreads, 0, stream>>>(reinterpret_cast<const V*>(in), S.as<T>(),
                                                                               mof.as<int>(), d, reinterpret_cast<V*>(G));
       RK_CUDA_CHECK_LAUNCH();
@@ -1026,39 +1162,24 @@ NufftCudaPlan::NufftCudaPlan(const NufftOptions& o, int device) : impl_(new Impl
   Impl& p = *impl_;
   p.opts = o;
   p.device = device;
-  // Validation as in NufftPlan (native/nufft_cpu.cc).
-  if (o.type != 1 && o.type != 2) throw OpFailure("INVALID_ARGUMENT", "type must be 1 or 2, got " + std::to_string(o.type));
-  if (o.dim < 1 || o.dim > 3) throw OpFailure("INVALID_ARGUMENT", "modes must have 1 to 3 entries, got " + std::to_string(o.dim));
-  for (int a = 0; a < o.dim; ++a)
-    if (o.modes[a] < 1) throw OpFailure("INVALID_ARGUMENT", "modes must be positive integers");
-  if (o.ntransf < 1) throw OpFailure("INVALID_ARGUMENT", "ntransf must be a positive integer");
-  if (o.isign != 1 && o.isign != -1) throw OpFailure("INVALID_ARGUMENT", "isign must be 1 or -1");
-  if (o.modeord != 0 && o.modeord != 1) throw OpFailure("INVALID_ARGUMENT", "modeord must be 0 or 1");
   if (device < 0) throw OpFailure("INVALID_ARGUMENT", "NufftCudaPlan: device must be ≥ 0");
-  if (opt_point_sets(o, 0) != 1 || opt_axis_overrides(o, 0)) {
-    throw OpFailure("INVALID_ARGUMENT", "nufft (cuda): batched point sets (P > 1) and per-axis widths / fine grids are not supported by the CUDA backend yet");
+  // A host plan with the same options validates them and chooses the widths, β and fine grids,
+  // so both report the same info and refuse the same options with the same messages.
+  {
+    NufftOptions ho = o;
+    ho.threads = 1;
+    const NufftPlan host(ho);
+    p.info = host.info();
   }
-  const NufftKernel k = nufft_choose_kernel(o.eps, o.upsampfac, o.f32, o.gradient, o.width);
-  p.info.width = k.width;
-  p.info.beta = k.beta;
-  p.info.upsampfac = k.upsampfac;
-  p.info.gradient_width_increase = k.gradient_width_increase;
-  p.info.degree = k.degree;
-  fill_axis_info(p.info, o.dim, 0);
-  double total = static_cast<double>(o.ntransf) * 2;
-  for (int a = 0; a < o.dim; ++a) {
-    if (o.modes[a] > (std::int64_t(1) << 40)) throw OpFailure("SIZE_TOO_LARGE", "modes too large");
-    p.info.fine[a] = nufft_fine_grid_size(o.modes[a], k.upsampfac, k.width);
-    total *= static_cast<double>(p.info.fine[a]);
-  }
-  if (total > 9.0e15 / 8 || total * (o.f32 ? 4 : 8) > 6.4e13) {
-    throw OpFailure("SIZE_TOO_LARGE", "fine grid of " + fmt_num(total / 2) + " complex values is too large");
-  }
-  // cuFFT (32-bit plan sizes) and the 32-bit bin / point indices bound the sizes.
+  const std::vector<NufftKernel> kax = axis_kernels(o, p.info);
+  // cuFFT (32-bit plan sizes and batch) and the 32-bit bin / point indices bound the sizes.
   double nfine = 1;
   for (int a = 0; a < o.dim; ++a) nfine *= static_cast<double>(p.info.fine[a]);
   if (nfine > static_cast<double>(INT_MAX)) {
     throw OpFailure("SIZE_TOO_LARGE", "nufft (cuda): a fine grid of " + fmt_num(nfine) + " points exceeds the 2^31 − 1 points one cuFFT plan takes");
+  }
+  if (static_cast<long long>(o.P) * o.ntransf > INT_MAX) {
+    throw OpFailure("SIZE_TOO_LARGE", "nufft (cuda): P × ntransf = " + std::to_string(static_cast<long long>(o.P) * o.ntransf) + " fine grids exceed the 2^31 − 1 one cuFFT plan takes");
   }
   {
     int count = 0;
@@ -1078,15 +1199,28 @@ NufftCudaPlan::NufftCudaPlan(const NufftOptions& o, int device) : impl_(new Impl
   Geom& g = p.g;
   g.d = o.dim;
   g.pad = 3 - o.dim;
-  g.w = k.width;
-  g.off = k.width / 2;
-  g.deg = k.degree;
   g.rows = o.gradient ? 1 + o.dim : 1;
+  int wmax = 1;
+  g.deg = 0;
+  bool uniform = true;
+  for (const NufftKernel& k : kax) {
+    wmax = std::max(wmax, k.width);
+    g.deg = std::max(g.deg, k.degree);
+    uniform = uniform && k.width == kax[0].width && k.degree == kax[0].degree && k.coeffs == kax[0].coeffs &&
+              k.dcoeffs == kax[0].dcoeffs;
+  }
+  p.kw = kw_for(wmax);
+  p.ntab = uniform ? 1 : o.dim;
+  g.ctab = p.ntab * (g.deg + 1) * p.kw;
   p.dg.modeord = o.modeord;
   for (int pa = 0; pa < 3; ++pa) {
     p.dg.N[pa] = p.dg.n[pa] = 1;
     if (pa < g.pad) continue;
     const int a = pa - g.pad;
+    const NufftKernel& k = kax[a];
+    g.w[pa] = k.width;
+    g.off[pa] = k.width / 2;
+    g.coff[pa] = uniform ? 0 : a * (g.deg + 1) * p.kw;
     g.n[pa] = static_cast<int>(p.info.fine[a]);
     g.N[pa] = static_cast<int>(o.modes[a]);
     g.dscale[pa] = nufftm::deriv_scale(k.width, static_cast<double>(p.info.fine[a]));
@@ -1098,20 +1232,21 @@ NufftCudaPlan::NufftCudaPlan(const NufftOptions& o, int device) : impl_(new Impl
   p.dg.nfine = g.nfine;
   p.dg.nmodes = g.nmodes;
   p.tsize = o.f32 ? sizeof(float) : sizeof(double);
-  p.kw = kw_for(k.width);
 
   DeviceScope scope(device);
   RK_CUDA_TRY(cudaStreamCreateWithFlags(&p.stream, cudaStreamNonBlocking));
   for (cudaEvent_t& e : p.ev) RK_CUDA_TRY(cudaEventCreate(&e));
-  p.choose_bins(k);
-  if (p.nbins + 1 > static_cast<long long>(INT_MAX)) throw OpFailure("SIZE_TOO_LARGE", "nufft (cuda): too many bins");
-  if (o.f32) p.upload_tables<float>(k);
-  else p.upload_tables<double>(k);
+  p.choose_bins();
+  p.nkeys = static_cast<long long>(o.P) * p.nbins;
+  if (p.nkeys + 1 > static_cast<long long>(INT_MAX)) throw OpFailure("SIZE_TOO_LARGE", "nufft (cuda): too many bins (P × bins per set)");
+  g.nbins = static_cast<unsigned>(p.nbins);
+  if (o.f32) p.upload_tables<float>(kax);
+  else p.upload_tables<double>(kax);
   int n[3];
   for (int a = 0; a < o.dim; ++a) n[a] = static_cast<int>(p.info.fine[a]);
   const int dist = static_cast<int>(g.nfine);
   p.fft_check(p.fft->PlanMany(&p.fft_plan, o.dim, n, nullptr, 1, dist, nullptr, 1, dist, o.f32 ? cufft::kC2C : cufft::kZ2Z,
-                              o.ntransf),
+                              static_cast<int>(p.ngrids())),
               "cufftPlanMany");
   p.has_fft_plan = true;
   p.fft_check(p.fft->SetStream(p.fft_plan, p.stream), "cufftSetStream");
@@ -1132,14 +1267,14 @@ std::int64_t NufftCudaPlan::input_length(std::int64_t M) const {
   const NufftOptions& o = impl_->opts;
   std::int64_t nm = 1;
   for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
-  return o.type == 1 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+  return o.P * (o.type == 1 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm);
 }
 
 std::int64_t NufftCudaPlan::output_length(std::int64_t M) const {
   const NufftOptions& o = impl_->opts;
   std::int64_t nm = 1;
   for (int a = 0; a < o.dim; ++a) nm *= o.modes[a];
-  return o.type == 2 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm;
+  return o.P * (o.type == 2 ? 2 * o.ntransf * (o.gradient ? 1 + o.dim : 1) * M : 2 * o.ntransf * nm);
 }
 
 NufftTimings NufftCudaPlan::timings() const {
@@ -1151,10 +1286,13 @@ void NufftCudaPlan::set_points(const void* pts, bool on_device, std::int64_t M) 
   Impl& p = *impl_;
   std::lock_guard<std::mutex> lock(p.mu);
   if (M < 0) throw OpFailure("INVALID_ARGUMENT", "M must be a non-negative integer");
-  if (M >= (std::int64_t(1) << 32) - 1) throw OpFailure("SIZE_TOO_LARGE", "M = " + std::to_string(M) + " exceeds 2^32 - 2 points");
+  const std::int64_t P = p.opts.P;
+  if (M >= ((std::int64_t(1) << 32) - 1) / P) {
+    throw OpFailure("SIZE_TOO_LARGE", "P·M = " + std::to_string(P) + "·" + std::to_string(M) + " exceeds 2^32 - 2 points");
+  }
   if (M > 0 && !pts) throw OpFailure("INVALID_ARGUMENT", "setPoints: points are null");
   DeviceScope scope(p.device);
-  const size_t bytes = static_cast<size_t>(p.opts.dim * M) * p.tsize;
+  const size_t bytes = static_cast<size_t>(P * p.opts.dim * M) * p.tsize;
   const void* src = pts;
   if (!on_device && M > 0) {
     p.stage_in.ensure(bytes, "point upload");

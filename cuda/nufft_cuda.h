@@ -1,13 +1,15 @@
 // CUDA NUFFT types 1 and 2 (d = 1..3, plain and fused gradient): the plan interface the binding
-// drives. Plain C++ (no CUDA or N-API types); mirrors rk::NufftPlan (cuda/nufft.h): same options,
-// kernel parameters, fine grids, conventions and output layout.
+// drives. Plain C++ (no CUDA or N-API types); mirrors rk::NufftPlan (cuda/nufft.h): same options
+// (batched point sets P, per-axis widths and fine grids included), kernel parameters, fine grids,
+// conventions and output layout.
 //
 // Work stays on the device between set_points and execute: points are folded, binned and sorted
 // on the device (the permutation is kept), type 1 spreads by shared-memory subproblems (one block
 // per bin tile, shared atomics; the tile is added to the fine grid with plain stores where only
 // that bin can reach and atomics at the bin borders), type 2 interpolates one thread per point in
 // sorted order, cuFFT (dlopen'ed, one batched plan per plan object, on the plan's stream) does the
-// FFT, and deconvolution + mode reordering is one kernel per direction.
+// FFT, and deconvolution + mode reordering is one kernel per direction. The P point sets share
+// every step: one sort (bins keyed by set), one launch per stage, one cuFFT batch of P·ntransf.
 //
 // Pointers are device pointers on the plan's device, or host pointers (on_device = false): a host
 // input is uploaded once into a plan-owned buffer, a host output is downloaded at the end. Every
@@ -33,8 +35,8 @@ class NufftCudaPlan {
   const NufftOptions& options() const;
   const NufftInfo& info() const;
   int device() const;
-  // Points [d, M], float (f32 plans) or double; validated (finite), folded, binned and sorted on
-  // the device. Thread-safe (serialised with execute).
+  // Points [P, d, M] (M per set), float (f32 plans) or double; validated (finite), folded, binned
+  // and sorted on the device. Thread-safe (serialised with execute).
   void set_points(const void* pts, bool on_device, std::int64_t M);
   // in_len / out_len: element counts (reals) of the buffers, checked like NufftPlan::execute.
   void execute(const void* in, bool in_on_device, std::int64_t in_len, void* out, bool out_on_device,

@@ -1,7 +1,9 @@
 // addon.NufftPlan: an ObjectWrap around rk::NufftPlan (cuda/nufft.h) with the JS interface
 //   new NufftPlan({ type, modes, ntransf, isign, modeord, eps, upsampfac, gradient, dtype, width,
-//                   threads, device })
+//                   threads, device, P?, fineGrid? })
 //   .info  .setPoints(points, M, sync)  .execute(input, output, sync)  .timings()  .dispose()
+// width: a number or one plain width per axis. Every option means the same for a CPU plan
+// (device −1: rk::NufftPlan) and a CUDA plan (device N ≥ 0: rk::NufftCudaPlan).
 // The plan lives in a shared_ptr: an async op holds its own reference (and the JS object stays
 // alive through RunOp's keep list), so dispose() during an op frees the memory when it settles.
 // The plan's own mutex serialises concurrent setPoints/execute calls.
@@ -309,8 +311,9 @@ Napi::Value NufftPlanWrap::CudaSetPoints(const Napi::CallbackInfo& info) {
     throw OpFailure("INVALID_ARGUMENT", "setPoints: M must be a non-negative integer");
   }
   const std::int64_t M = static_cast<std::int64_t>(Md);
-  if (len < dim_ * M) {
-    throw OpFailure("INVALID_SHAPE", "setPoints: points has " + std::to_string(len) + " entries, expected d*M = " + std::to_string(dim_ * M));
+  const std::int64_t P = p->options().P;
+  if (len < P * dim_ * M) {
+    throw OpFailure("INVALID_SHAPE", "setPoints: points has " + std::to_string(len) + " entries, expected P*d*M = " + std::to_string(P * dim_ * M));
   }
   const bool sync = info[2].ToBoolean();
   if (!sync) pending_m_ = M;

@@ -1,9 +1,10 @@
 'use strict';
 // CUDA NUFFT (cuda/nufft_cuda.cu) through the addon's NufftPlan on a device: vs the exact direct
 // sums (1-3 D, both types, gradient, f32/f64, ntransf > 1, modeord/isign, σ = 1.25), vs the native
-// plan, split bins, host-array uploads, errors, cuFFT missing (child process), memory freed on
-// dispose; plus the public nufft.plan on 'cuda'. Skips without a GPU (needCuda), fails when
-// RECON_KERNELS_REQUIRE_CUDA=1 and CUDA is unusable.
+// plan, split bins, host-array uploads, batched point sets (P > 1) and per-axis widths / fine
+// grids (vs P separate plans, direct sums and the native plan's info), errors, cuFFT missing
+// (child process), memory freed on dispose; plus the public nufft.plan on 'cuda'. Skips without a
+// GPU (needCuda), fails when RECON_KERNELS_REQUIRE_CUDA=1 and CUDA is unusable.
 const assert = require('assert');
 const path = require('path');
 const { execFileSync } = require('child_process');
@@ -18,8 +19,14 @@ const prod = (a) => a.reduce((x, y) => x * y, 1);
 const rnd = (n, T = Float64Array) => T.from({ length: n }, () => Math.random() * 2 - 1 || 0.5);
 const randomPoints = (d, M, T = Float64Array) => T.from({ length: d * M }, () => (Math.random() * 2 - 1) * 3 * Math.PI);
 
-
-
+/** The addon's NufftPlan with P, per-axis width and fineGrid passed through; device −1 is the CPU. */
+function makeAxisPlan(o, device) {
+  return new addon.NufftPlan({
+    type: o.type, modes: o.modes, ntransf: o.ntransf ?? 1, isign: o.type === 1 ? 1 : -1, modeord: 0, eps: o.eps ?? 1e-6,
+    upsampfac: o.upsampfac ?? 2, gradient: !!o.gradient, dtype: o.dtype ?? 'complex128', width: o.width ?? 0, threads: 0,
+    device, ...(o.P !== undefined ? { P: o.P } : {}), ...(o.fineGrid ? { fineGrid: o.fineGrid } : {}),
+  });
+}
 
 /** A DeviceBuffer on cuda:0 holding `host` (or zeros of `n` reals of host's type). */
 function devFrom(host) {
@@ -49,6 +56,20 @@ function runGpu(o, pts, input, pointsOnHost = false) {
     const out = new T(outLen);
     if (outLen) ob.download(out, true);
     return { out, plan };
+  } finally {
+    for (const b of bufs) b.free();
+  }
+}
+
+/** Sets points (M per set) and executes `plan` on cuda:0 buffers; returns a host copy of the output. */
+function execOnGpu(plan, pts, M, input, outLen, T) {
+  const bufs = [devFrom(pts), devFrom(input), new addon.DeviceBuffer(0, Math.max(outLen * T.BYTES_PER_ELEMENT, 1))];
+  try {
+    plan.setPoints(bufs[0], M, true);
+    plan.execute(bufs[1], bufs[2], true);
+    const out = new T(outLen);
+    bufs[2].download(out, true);
+    return out;
   } finally {
     for (const b of bufs) b.free();
   }
@@ -165,7 +186,7 @@ describe('cuda NUFFT plan (addon)', function () {
     plan.dispose();
   });
 
-  it('errors: NON_FINITE points, wrong dtype, short buffers, disposed, P > 1 unsupported', () => {
+  it('errors: NON_FINITE points, wrong dtype, short buffers, disposed', () => {
     const plan = makePlan({ type: 2, modes: [8, 8], eps: 1e-6 });
     const bad = randomPoints(2, 10);
     bad[13] = NaN;
@@ -181,7 +202,124 @@ describe('cuda NUFFT plan (addon)', function () {
     small.free();
     plan.dispose();
     assert.throws(() => plan.setPoints(bad, 10, true), (e) => e.code === 'DISPOSED');
-    assert.throws(() => new addon.NufftPlan({ type: 1, modes: [8], ntransf: 1, isign: 1, modeord: 0, eps: 1e-6, upsampfac: 2, gradient: false, dtype: 'complex128', width: 0, threads: 0, device: 0, P: 2 }), (e) => e.code === 'INVALID_ARGUMENT');
+  });
+
+  it('batched errors: bad P / widths / fine grids as on the CPU, short [P, d, M] points, NON_FINITE flat index', () => {
+    const bads = [
+      { type: 1, modes: [16, 16], P: 0 },
+      { type: 1, modes: [16, 16], width: [4, 17] },
+      { type: 1, modes: [16, 16], fineGrid: [34, 32] },
+      { type: 1, modes: [16, 16], fineGrid: [16, 32] },
+      { type: 1, modes: [16, 16], width: [12, 12], fineGrid: [20, 32] },
+    ];
+    for (const o of bads) {
+      let cpuMsg = null;
+      assert.throws(() => makeAxisPlan(o, -1), (e) => { cpuMsg = e.message; return e.code === 'INVALID_ARGUMENT'; });
+      assert.throws(() => makeAxisPlan(o, 0), (e) => e.code === 'INVALID_ARGUMENT' && e.message === cpuMsg, JSON.stringify(o));
+    }
+    const plan = makeAxisPlan({ type: 2, modes: [8, 8], P: 2 }, 0);
+    const pts = randomPoints(2 * 2, 10);
+    const short = devFrom(pts.subarray(0, 2 * 10));
+    assert.throws(() => plan.setPoints(short, 10, true), (e) => e.code === 'INVALID_SHAPE');
+    pts[2 * 10 + 13] = NaN; // set 1, row 1, point 3
+    const pb = devFrom(pts);
+    assert.throws(() => plan.setPoints(pb, 10, true), (e) => e.code === 'NON_FINITE' && /index 33\b/.test(e.message));
+    short.free();
+    pb.free();
+    plan.dispose();
+  });
+
+  for (const dtype of ['complex128', 'complex64']) {
+    it(`batched P = 3 (${dtype}, 2-D and 3-D, types 1 and 2, ntransf 2): equal to 3 plans and to direct sums within 2·eps`, () => {
+      const T = dtype === 'complex64' ? Float32Array : Float64Array;
+      const eps = dtype === 'complex64' ? 1e-4 : 1e-9;
+      const rounding = dtype === 'complex64' ? 2e-6 : 1e-12;
+      for (const modes of [[20, 17], [8, 9, 7]]) {
+        const P = 3, nt = 2, M = 1500, d = modes.length, nm = prod(modes);
+        const pts = randomPoints(P * d, M, T);
+        // Set 1 crowds into one bin (more points than one spreading subproblem takes), plus points
+        // on period edges.
+        for (let i = d * M; i < 2 * d * M; i++) pts[i] = i % 9 === 0 ? [0, 2 * Math.PI, -Math.PI][i % 3] : 0.3 + Math.random();
+        for (const type of [1, 2]) {
+          const setIn = type === 1 ? 2 * nt * M : 2 * nt * nm, setOut = type === 1 ? 2 * nt * nm : 2 * nt * M;
+          const input = rnd(P * setIn, T);
+          const batched = makeAxisPlan({ type, modes, ntransf: nt, eps, dtype, P }, 0);
+          const out = execOnGpu(batched, pts, M, input, P * setOut, T);
+          batched.dispose();
+          const single = makeAxisPlan({ type, modes, ntransf: nt, eps, dtype }, 0);
+          for (let p = 0; p < P; p++) {
+            const ps = pts.subarray(p * d * M, (p + 1) * d * M), xs = input.subarray(p * setIn, (p + 1) * setIn);
+            const got = out.subarray(p * setOut, (p + 1) * setOut);
+            const ref = execOnGpu(single, ps, M, xs, setOut, T);
+            const eSep = relErr(got, ref);
+            assert.ok(eSep < rounding, `${d}-D type ${type} set ${p}: batched vs separate plan ${eSep}`);
+            const common = { points: ps, M, modes, ntransf: nt };
+            const exact = type === 1 ? directNudft1({ ...common, isign: 1, strengths: xs }) : directNudft2({ ...common, isign: -1, coefs: xs });
+            const e = relErr(got, exact);
+            assert.ok(e <= 2 * eps, `${d}-D type ${type} set ${p}: ${e.toExponential(2)} vs direct, eps ${eps}`);
+          }
+          single.dispose();
+        }
+      }
+    });
+  }
+
+  it('per-axis widths and fine grids: info equals the native plan\'s (widths, betas, fine grid)', () => {
+    const cases = [
+      { type: 1, modes: [16, 20, 24], width: [4, 6, 6] },
+      { type: 2, modes: [16, 20, 24], width: [8, 5, 7], P: 2 },
+      { type: 1, modes: [32, 30], width: [3, 9], P: 3 },
+      { type: 2, modes: [32, 30], width: [6, 6], fineGrid: [50, 64] },
+      { type: 1, modes: [32, 30], fineGrid: [48, 40] },
+      { type: 2, modes: [12, 10, 14], width: [4, 6, 5], gradient: true },
+      { type: 1, modes: [16, 20, 24], width: [4, 6, 6], dtype: 'complex64', eps: 1e-5 },
+      { type: 1, modes: [40], eps: 1e-9 },
+    ];
+    for (const o of cases) {
+      const cpu = makeAxisPlan(o, -1), gpu = makeAxisPlan(o, 0);
+      assert.deepStrictEqual(gpu.info, cpu.info, JSON.stringify(o));
+      assert.strictEqual(gpu.info.widths.length, o.modes.length);
+      cpu.dispose();
+      gpu.dispose();
+    }
+  });
+
+  it('per-axis widths [4, 6, 6] (3-D) and per-axis fine grids: types 1 and 2 meet info.expectedError (direct sums), equal the native plan', () => {
+    const cases = [
+      { modes: [16, 20, 24], width: [4, 6, 6] },
+      { modes: [16, 20, 24], width: [4, 6, 6], P: 2 },
+      { modes: [32, 30], width: [6, 6], fineGrid: [50, 64] },
+    ];
+    for (const c of cases) {
+      const P = c.P ?? 1, d = c.modes.length, M = 400, nm = prod(c.modes);
+      const pts = randomPoints(P * d, M);
+      const ptsShape = P > 1 ? [P, d, M] : [d, M];
+      for (const type of [1, 2]) {
+        const inShape = type === 1 ? (P > 1 ? [P, M] : [M]) : (P > 1 ? [P, ...c.modes] : c.modes);
+        const x = rnd(2 * prod(inShape));
+        const opts = { type, modes: c.modes, dtype: 'complex128', width: c.width, fineGrid: c.fineGrid, ...(P > 1 ? { P } : {}) };
+        const gpu = rk.nufft.plan({ ...opts, device: 'cuda' });
+        gpu.setPointsSync(rk.tensor(pts, { shape: ptsShape, dtype: 'float64', device: 'cuda' }));
+        const got = gpu.executeSync(rk.tensor(x, { shape: inShape, dtype: 'complex128', device: 'cuda' })).toArraySync();
+        const cpu = rk.nufft.plan({ ...opts, backend: 'native' });
+        cpu.setPointsSync(rk.tensor(pts, { shape: ptsShape, dtype: 'float64' }));
+        const ref = cpu.executeSync(rk.tensor(x, { shape: inShape, dtype: 'complex128' })).toArraySync();
+        assert.deepStrictEqual(gpu.info.widths, c.width);
+        if (c.fineGrid) assert.deepStrictEqual(gpu.info.fineGrid, c.fineGrid);
+        assert.strictEqual(gpu.info.expectedError, cpu.info.expectedError);
+        assert.ok(relErr(got, ref) < 1e-12, `${JSON.stringify(c)} type ${type}: cuda vs native ${relErr(got, ref)}`);
+        const setIn = x.length / P, setOut = got.length / P;
+        for (let p = 0; p < P; p++) {
+          const common = { points: pts.subarray(p * d * M, (p + 1) * d * M), M, modes: c.modes };
+          const xs = x.subarray(p * setIn, (p + 1) * setIn);
+          const exact = type === 1 ? directNudft1({ ...common, isign: 1, strengths: xs }) : directNudft2({ ...common, isign: -1, coefs: xs });
+          const e = relErr(got.subarray(p * setOut, (p + 1) * setOut), exact);
+          assert.ok(e <= gpu.info.expectedError, `${JSON.stringify(c)} type ${type} set ${p}: ${e.toExponential(2)} vs expected ${gpu.info.expectedError.toExponential(2)}`);
+        }
+        gpu.dispose();
+        cpu.dispose();
+      }
+    }
   });
 
   it('frees its device memory on dispose (60 × 2 GiB fine grids)', () => {
@@ -252,6 +390,26 @@ describe('cuda NUFFT plan (public nufft.plan on cuda)', function () {
       cpu.dispose();
       gpu.dispose();
     }
+  });
+
+  it('batched plans (P = 3) on cuda tensors match the cpu plan; gradient with P > 1 is refused', async () => {
+    const modes = [24, 20], M = 500, P = 3, dtype = 'complex128';
+    const pts = rk.tensor(randomPoints(P * 2, M), { shape: [P, 2, M], dtype: 'float64' });
+    for (const type of [1, 2]) {
+      const inShape = type === 1 ? [P, M] : [P, ...modes];
+      const x = rk.tensor(rnd(2 * prod(inShape)), { shape: inShape, dtype });
+      const cpu = rk.nufft.plan({ type, modes, dtype, eps: 1e-9, P });
+      await cpu.setPoints(pts);
+      const ref = await cpu.execute(x);
+      const gpu = rk.nufft.plan({ type, modes, dtype, eps: 1e-9, P, device: 'cuda' });
+      await gpu.setPoints(await pts.to('cuda'));
+      const yd = await gpu.execute(await x.to('cuda'));
+      assert.deepStrictEqual(yd.shape, ref.shape);
+      assert.ok(relErr(await yd.toArray(), ref.hostData()) < 1e-12);
+      cpu.dispose();
+      gpu.dispose();
+    }
+    assert.throws(() => rk.nufft.plan({ type: 1, modes, P: 2, gradient: true, device: 'cuda' }), (e) => e.code === 'INVALID_ARGUMENT');
   });
 
   it('VJPs of cuda plans equal those of the cpu plan, results on the device', async () => {

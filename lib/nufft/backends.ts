@@ -173,6 +173,7 @@ class AddonImpl implements NufftImpl {
     this.backend = device < 0 ? 'native' : 'cuda';
     this.#device = device;
     try {
+      // The same options for the CPU and CUDA plans (both take P, per-axis widths and fine grids);
       // P / fineGrid are passed only when used, so default plans send the original option set.
       const { P, width, fineGrid, ...rest } = o;
       this.#plan = new ctor({ ...rest, ...(P > 1 ? { P } : {}), width: width ?? 0, ...(fineGrid ? { fineGrid } : {}), threads: 0, device });
