@@ -82,6 +82,9 @@ class NufftPlan {
 
   const NufftOptions& options() const;
   const NufftInfo& info() const;
+  // The kernel of each real axis (width, β, polynomials); all equal unless per-axis widths or
+  // fine grids were asked for. The CUDA plan uploads these.
+  const std::vector<NufftKernel>& axis_kernels() const;
   // Copies, validates (finite), folds and sorts the points [P, d, M] (M per set). The element type must match
   // the plan's precision (float for f32). Thread-safe (serialised with execute).
   void set_points(const float* pts, std::int64_t M);

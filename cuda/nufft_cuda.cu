@@ -676,128 +676,6 @@ size_t coeff_smem(int ntab, int deg, int kw, bool grad, size_t tsize) {
   return static_cast<size_t>(ntab) * (deg + 1) * kw * tsize * (grad ? 2 : 1);
 }
 
-// ---- Per-axis kernel polynomials ----
-// The polynomial fit of the Kaiser–Bessel kernel, copied line by line from native/nufft_cpu.cc
-// (params.ts kernelPolynomial), which keeps it internal; only per-axis kernels need it here (the
-// default kernel comes from nufft_choose_kernel, every width, β and fine grid from NufftPlan).
-namespace kb {
-
-constexpr double kPi = 3.141592653589793;
-
-double bessel_i0(double x) {
-  const double q = (x * x) / 4;
-  double term = 1, sum = 1;
-  for (int k = 1; k < 500; k++) {
-    term *= q / (static_cast<double>(k) * k);
-    sum += term;
-    if (term < 1e-17 * sum) break;
-  }
-  return sum;
-}
-
-double kernel(double z, double beta) {
-  const double t = 1 - z * z;
-  return t < 0 ? 0 : bessel_i0(beta * std::sqrt(t));
-}
-
-double kernel_derivative(double z, double beta) {
-  const double t = 1 - z * z;
-  if (t < 0) return 0;
-  const double q = (beta * beta * t) / 4;
-  double term = 1, sum = 1;
-  for (int k = 1; k < 500; k++) {
-    term *= q / (static_cast<double>(k) * (k + 1));
-    sum += term;
-    if (term < 1e-17 * sum) break;
-  }
-  return (-(beta * beta * z) / 2) * sum;
-}
-
-template <typename F>
-std::vector<double> cheb_fit_monomial(F f, int degree) {
-  const int n = degree + 1;
-  std::vector<double> vals(n), cheb(n, 0.0), mono(n, 0.0);
-  for (int i = 0; i < n; i++) vals[i] = f(std::cos((kPi * (i + 0.5)) / n));
-  for (int k = 0; k < n; k++) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += vals[i] * std::cos((kPi * k * (i + 0.5)) / n);
-    cheb[k] = ((k == 0 ? 1.0 : 2.0) / n) * s;
-  }
-  std::vector<double> tPrev{1}, tCur{0, 1};
-  mono[0] += cheb[0];
-  if (n > 1) mono[1] += cheb[1];
-  for (int k = 2; k < n; k++) {
-    std::vector<double> tNext(k + 1, 0.0);
-    for (size_t p = 0; p < tCur.size(); p++) tNext[p + 1] += 2 * tCur[p];
-    for (size_t p = 0; p < tPrev.size(); p++) tNext[p] -= tPrev[p];
-    for (int p = 0; p <= k; p++) mono[p] += cheb[k] * tNext[p];
-    tPrev = std::move(tCur);
-    tCur = std::move(tNext);
-  }
-  return mono;
-}
-
-void polynomial(int width, double beta, double tol, NufftKernel& out) {
-  const double half = width / 2.0;
-  auto zOf = [&](int j, double u) { return ((u + 1) / 2 + j - half) / half; };
-  const double phiMax = kernel(0, beta);
-  double dMax = 0;
-  for (int i = 0; i <= 200; i++) dMax = std::max(dMax, std::fabs(kernel_derivative(i / 200.0, beta)));
-  for (int degree = std::max(4, width - 2); degree <= 30; degree++) {
-    std::vector<double> coeffs((degree + 1) * width), dcoeffs((degree + 1) * width);
-    double err = 0;
-    for (int j = 0; j < width; j++) {
-      auto m = cheb_fit_monomial([&](double u) { return kernel(zOf(j, u), beta); }, degree);
-      auto dm = cheb_fit_monomial([&](double u) { return kernel_derivative(zOf(j, u), beta); }, degree);
-      for (int p = 0; p <= degree; p++) {
-        coeffs[p * width + j] = m[degree - p];
-        dcoeffs[p * width + j] = dm[degree - p];
-      }
-      for (int i = 0; i <= 64; i++) {
-        const double u = -1 + (2.0 * i) / 64;
-        double v = 0, dv = 0;
-        for (int p = 0; p <= degree; p++) {
-          v = v * u + m[degree - p];
-          dv = dv * u + dm[degree - p];
-        }
-        err = std::max({err, std::fabs(v - kernel(zOf(j, u), beta)) / phiMax,
-                        std::fabs(dv - kernel_derivative(zOf(j, u), beta)) / dMax});
-      }
-    }
-    out.degree = degree;
-    out.coeffs = std::move(coeffs);
-    out.dcoeffs = std::move(dcoeffs);
-    if (err <= tol) break;
-  }
-}
-
-// params.ts axisErrorEstimate.
-double axis_error_estimate(int width, double sigma) {
-  const double r = std::sqrt(std::max(0.0, 1 - 1 / sigma)) / std::sqrt(0.5);
-  return std::pow(10.0, -(width - 1) * r);
-}
-
-}  // namespace kb
-
-// One kernel per real axis, as NufftPlan (native/nufft_cpu.cc) makes them: the default kernel on
-// every axis unless per-axis widths / fine grids were asked for; then axis a has the width and β
-// of info (a NufftPlan's) and a polynomial fitted to min(eps, the axis's error estimate).
-std::vector<NufftKernel> axis_kernels(const NufftOptions& o, const NufftInfo& info) {
-  const NufftKernel k = nufft_choose_kernel(o.eps, o.upsampfac, o.f32, o.gradient, o.width);
-  std::vector<NufftKernel> kax(static_cast<size_t>(o.dim), k);
-  bool custom = false;
-  for (int a = 0; a < o.dim; ++a) custom = custom || o.widths[a] > 0 || o.fine_grid[a] > 0;
-  if (!custom) return kax;
-  for (int a = 0; a < o.dim; ++a) {
-    NufftKernel& ka = kax[a];
-    ka.width = info.widths[a];
-    ka.beta = info.betas[a];
-    const double sigma = o.fine_grid[a] > 0 ? static_cast<double>(o.fine_grid[a]) / static_cast<double>(o.modes[a]) : o.upsampfac;
-    const double tol_eps = std::min(o.eps, kb::axis_error_estimate(ka.width - k.gradient_width_increase, sigma));
-    kb::polynomial(ka.width, ka.beta, std::max(1e-3 * tol_eps, 1e-14), ka);
-  }
-  return kax;
-}
 
 }  // namespace
 
@@ -1165,13 +1043,14 @@ NufftCudaPlan::NufftCudaPlan(const NufftOptions& o, int device) : impl_(new Impl
   if (device < 0) throw OpFailure("INVALID_ARGUMENT", "NufftCudaPlan: device must be ≥ 0");
   // A host plan with the same options validates them and chooses the widths, β and fine grids,
   // so both report the same info and refuse the same options with the same messages.
+  std::vector<NufftKernel> kax;
   {
     NufftOptions ho = o;
     ho.threads = 1;
     const NufftPlan host(ho);
     p.info = host.info();
+    kax = host.axis_kernels();
   }
-  const std::vector<NufftKernel> kax = axis_kernels(o, p.info);
   // cuFFT (32-bit plan sizes and batch) and the 32-bit bin / point indices bound the sizes.
   double nfine = 1;
   for (int a = 0; a < o.dim; ++a) nfine *= static_cast<double>(p.info.fine[a]);

@@ -1125,6 +1125,7 @@ struct NufftPlan::Impl {
   NufftOptions opts;
   NufftInfo info;
   NufftTimings tm;
+  std::vector<NufftKernel> kax;  // one per real axis
   std::mutex mu;
   std::unique_ptr<Engine<float>> ef;
   std::unique_ptr<Engine<double>> ed;
@@ -1287,6 +1288,7 @@ NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
     p.info.degree = std::max(p.info.degree, kax[a].degree);
   }
   p.info.beta = kax[0].beta;
+  p.kax = kax;
   p.info.upsampfac = k.upsampfac;
   p.info.gradient_width_increase = k.gradient_width_increase;
   double total = static_cast<double>(o.ntransf) * o.P * 2;
@@ -1310,6 +1312,7 @@ NufftPlan::~NufftPlan() = default;
 
 const NufftOptions& NufftPlan::options() const { return impl_->opts; }
 const NufftInfo& NufftPlan::info() const { return impl_->info; }
+const std::vector<NufftKernel>& NufftPlan::axis_kernels() const { return impl_->kax; }
 
 void NufftPlan::set_points(const float* pts, std::int64_t M) {
   std::lock_guard<std::mutex> lock(impl_->mu);
