@@ -13,6 +13,8 @@
         "native/device_buffer.cc",
         "native/kplanes_binding.cc",
         "native/kplanes_cpu.cc",
+        "native/mri_binding.cc",
+        "native/mri_cpu.cc",
         "native/fft.cc",
         "native/nufft_binding.cc",
         "native/nufft_cpu.cc",

@@ -184,6 +184,79 @@ export interface NativeTomoArgs {
   threads: number;
 }
 
+/** Element-wise MRI op (native/mri_binding.cc, cuda/mri.h); `out` is overwritten (combine may add to it). */
+export interface NativeMriOpArgs {
+  /** 0 expand, 1 combine, 2 weight, 3 cast. */
+  op: number;
+  /** Real scalar type of the complex data (expand, combine, weight). */
+  dtype: 'float32' | 'float64';
+  /** Expand / combine: images, coils, pixels. Weight: point sets, transforms per set, samples. Cast: N reals. */
+  B: number;
+  C: number;
+  N: number;
+  scale: number;
+  /** Expand: x real; weight: y real. */
+  inReal: boolean;
+  /** Combine: out += instead of out =. */
+  accumulate: boolean;
+  /** Cast: element types of in and out. */
+  inDtype: 'float32' | 'float64';
+  outDtype: 'float32' | 'float64';
+  /** Coil maps (expand, combine) or real weights (weight); absent = none. */
+  map?: NativeStorage;
+  in: NativeStorage;
+  out: NativeStorage;
+  threads: number;
+}
+
+/** Options of addon.MriToeplitz: image shape, Toeplitz grid (≥ 2N − 1 per axis), dtype, device (−1 = CPU). */
+export interface NativeMriToeplitzOptions {
+  shape: number[];
+  grid: number[];
+  dtype: 'complex64' | 'complex128';
+  device: number;
+}
+
+/** One fused Toeplitz normal application (cuda/mri.h MriToeplitzCall); `out` is overwritten. */
+export interface NativeMriToeplitzApplyArgs {
+  P: number;
+  B: number;
+  C: number;
+  xReal: boolean;
+  x: NativeStorage;
+  smaps?: NativeStorage;
+  khat: NativeStorage;
+  out: NativeStorage;
+  /** CUDA: scratch of whole grids (complex); absent on the CPU. */
+  work?: NativeStorage;
+  threads: number;
+}
+
+/** khat = scale · FFT(k) per point set; k (complex128 [P, G...]) is overwritten. */
+export interface NativeMriToeplitzKernelArgs {
+  P: number;
+  scale: number;
+  k: NativeStorage;
+  khat: NativeStorage;
+  threads: number;
+}
+
+/** The FFT plans of one Toeplitz normal operator (CPU or CUDA); errors carry codes. */
+export interface NativeMriToeplitz {
+  apply(args: NativeMriToeplitzApplyArgs, sync: true): NativeOpResult;
+  apply(args: NativeMriToeplitzApplyArgs, sync: false): Promise<NativeOpResult>;
+  setKernel(args: NativeMriToeplitzKernelArgs, sync: true): NativeOpResult;
+  setKernel(args: NativeMriToeplitzKernelArgs, sync: false): Promise<NativeOpResult>;
+  /** Frees the plans (after an op in flight settles); later calls throw code 'DISPOSED'. */
+  dispose(): void;
+}
+
+/** addon.mriOp's two call forms. */
+export interface NativeMriOp {
+  (args: NativeMriOpArgs, sync: true): NativeOpResult;
+  (args: NativeMriOpArgs, sync: false): Promise<NativeOpResult>;
+}
+
 export interface NativeAddon {
   buildInfo(): NativeBuildInfo;
   cudaInfo(): NativeCudaInfo;
@@ -205,4 +278,7 @@ export interface NativeAddon {
   kplanesBackward(args: NativeKplanesArgs, sync: false): Promise<NativeOpResult>;
   tomoOp(args: NativeTomoArgs, sync: true): NativeOpResult;
   tomoOp(args: NativeTomoArgs, sync: false): Promise<NativeOpResult>;
+  /** MRI building blocks (absent from addons built before them). */
+  mriOp?: NativeMriOp;
+  MriToeplitz?: new (opts: NativeMriToeplitzOptions) => NativeMriToeplitz;
 }

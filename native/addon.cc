@@ -8,6 +8,7 @@
 #include "cuda_info.h"
 #include "cufft_loader.h"
 #include "device_buffer.h"
+#include "mri_binding.h"
 #include "nufft_binding.h"
 #include "ops.h"
 #include "parallel_for.h"
@@ -141,6 +142,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaCopyBandwidth", Napi::Function::New(env, CudaCopyBandwidth, "cudaCopyBandwidth"));
   exports.Set("NufftPlan", NufftPlanInit(env));
   exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads, "hardwareThreads"));
+  MriExports(env, exports);
   return exports;
 }
 

@@ -6,29 +6,33 @@
  *
  * Shapes (lead = optional batch axes, [P, ...] first for batched trajectories [P, d, M]):
  *   image [...lead, N1..Nd] (real or complex) → kspace [...lead, C, M] (coil axis only with smaps)
- * The NUFFT plans are built for the trajectory's device: host tensors run on the native or js
- * backend; CUDA tensors go to the NUFFT's CUDA path (its error, e.g. BACKEND_UNAVAILABLE, surfaces
- * until it exists). Coil weighting and the Toeplitz FFTs run on the host (device tensors are
- * copied), in float64.
+ * Everything stays on the trajectory's device and in the operator's dtype: the NUFFT plans are
+ * made for that device, and coil weighting, coil combination, dcf weighting and the Toeplitz
+ * FFTs run there too (cuda/mri.h on the native and CUDA backends, lib/mri/js.ts on js).
  */
 import type { Device } from '../device';
+import { type DType, isComplex, realDType } from '../dtype';
 import { ReconKernelsError } from '../errors';
 import { type NufftPlan, plan as nufftPlan } from '../nufft/index';
 import { fmtShape, numel } from '../shape';
-import { type Tensor, tensor } from '../tensor';
+import { type Tensor, zeros } from '../tensor';
 import { checkObject, checkTensor, describe } from '../validate';
+import { cast, combine, expand, type MriContext, mriContext, weight } from './kernels';
 import { toeplitzKernel, type ToeplitzKernel } from './toeplitz';
-import { complexHost, hostOf } from './util';
+import { alias, drive } from './util';
+
+const disposeSymbol: typeof Symbol.dispose = (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('nodejs.dispose') as typeof Symbol.dispose);
+const ANY: readonly DType[] = ['float32', 'float64', 'complex64', 'complex128'];
 
 /** Options of {@link encoding}. */
 export interface EncodingOptions {
   /** Image size [N1..Nd], d = 2 or 3 (1 also works). */
   imageShape: readonly number[];
-  /** Real [d, M] or batched [P, d, M], radians per axis (edge of k-space at ±π). */
+  /** Real [d, M] or batched [P, d, M], radians per axis (edge of k-space at ±π); float32 makes a complex64 operator, float64 a complex128 one. */
   trajectory: Tensor;
-  /** Coil sensitivities, complex [C, N1..Nd] (same for every point set); none = one coil, no coil axis. */
+  /** Coil sensitivities [C, N1..Nd] (complex, or real), on the trajectory's device; none = one coil, no coil axis. Copied. */
   smaps?: Tensor;
-  /** Density compensation weights, real [M] or [P, M] (see {@link densityCompensation}); used by `dcfAdjoint`. */
+  /** Density compensation weights, real [M] or [P, M] on the trajectory's device (see {@link densityCompensation}); used by `dcfAdjoint`. Copied. */
   dcf?: Tensor;
   /** 'none' (default): raw NUFFT sums; 'ortho': both directions scaled by 1/√(N1⋯Nd). */
   norm?: 'none' | 'ortho';
@@ -40,11 +44,11 @@ export interface EncodingOptions {
   width?: number | readonly number[];
   /** NUFFT fine grid per axis (torchkbnufft's grid_size). */
   fineGrid?: readonly number[];
-  /** Host backend for the NUFFT plans ('js' or 'native'; default automatic). */
+  /** Host backend for the NUFFT plans and the MRI ops ('js' or 'native'; default automatic). Host trajectories only. */
   backend?: 'js' | 'native';
 }
 
-/** The encoding operator made by {@link encoding}. */
+/** The encoding operator made by {@link encoding}; owns its plans, copies and K̂ until dispose(). */
 export class Encoding {
   readonly imageShape: number[];
   readonly dim: number;
@@ -55,14 +59,18 @@ export class Encoding {
   readonly dtype: 'complex64' | 'complex128';
   readonly device: Device;
   readonly norm: 'none' | 'ortho';
-  #traj: Tensor;
-  #smaps: Float64Array | null;
-  #dcf: Float64Array | null;
-  #scale: number;
-  #plans = new Map<string, NufftPlan>();
-  #opts: EncodingOptions;
+  /** Where the MRI ops run: 'cuda', 'native' or 'js'. */
+  readonly backend: 'cuda' | 'native' | 'js';
+  readonly #ctx: MriContext;
+  readonly #traj: Tensor;
+  #smaps: Tensor | null = null;
+  #dcf: Tensor | null = null;
+  readonly #scale: number;
+  readonly #plans = new Map<string, NufftPlan>();
+  readonly #opts: EncodingOptions;
   #toep: ToeplitzKernel | null = null;
   #disposed = false;
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(options: EncodingOptions) {
     const op = 'mri.encoding';
@@ -84,29 +92,49 @@ export class Encoding {
     this.norm = o.norm ?? 'none';
     if (this.norm !== 'none' && this.norm !== 'ortho') throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: norm must be 'none' or 'ortho', got ${describe(o.norm)}`);
     this.#scale = this.norm === 'ortho' ? 1 / Math.sqrt(numel(shape)) : 1;
-    this.#traj = t;
     this.#opts = { ...o };
-    if (o.smaps !== undefined) {
-      const s = checkTensor(op, 'smaps', o.smaps, ['complex64', 'complex128', 'float32', 'float64'], 1);
-      if (s.shape.length !== d + 1 || s.shape.slice(1).some((n, a) => n !== shape[a])) {
-        throw new ReconKernelsError('INVALID_SHAPE', `${op}: smaps have shape ${fmtShape(s.shape)}; expected [C, ${shape.join(', ')}]`);
+    this.#ctx = mriContext(op, t, o.backend);
+    this.backend = this.#ctx.engine;
+    const s = o.smaps !== undefined ? checkTensor(op, 'smaps', o.smaps, ANY, 1) : null;
+    if (s && (s.shape.length !== d + 1 || s.shape.slice(1).some((n, a) => n !== shape[a]))) {
+      throw new ReconKernelsError('INVALID_SHAPE', `${op}: smaps have shape ${fmtShape(s.shape)}; expected [C, ${shape.join(', ')}]`);
+    }
+    const w = o.dcf !== undefined ? checkTensor(op, 'dcf', o.dcf, ['float32', 'float64']) : null;
+    if (w && w.numel !== this.P * this.M) throw new ReconKernelsError('INVALID_SHAPE', `${op}: dcf has shape ${fmtShape(w.shape)}; expected [${this.P > 1 ? `${this.P}, ` : ''}${this.M}]`);
+    for (const [name, x] of [['smaps', s], ['dcf', w]] as const) {
+      if (x && x.device !== this.device) throw new ReconKernelsError('DEVICE_MISMATCH', `${op}: ${name} is on ${x.device} but the trajectory is on ${this.device}; move it with .to()`);
+    }
+    this.coils = s ? s.shape[0] : 1;
+    this.#traj = t.toSync(t.device);
+    try {
+      if (s) this.#smaps = this.#ownCopy(s, isComplex(s.dtype) ? this.dtype : realDType(this.dtype), !isComplex(s.dtype));
+      if (w) this.#dcf = this.#ownCopy(w, realDType(this.dtype), false);
+      if (o.toeplitz) this.#toep = toeplitzKernel(t, this.imageShape, { scale: this.#scale * this.#scale, backend: this.#ctx.backend, dtype: this.dtype });
+    } catch (e) {
+      this.#free();
+      throw e;
+    }
+  }
+
+  /** A copy of `x` in dtype `like` on the device; real smaps become complex (toComplex). */
+  #ownCopy(x: Tensor, like: DType, toComplex: boolean): Tensor {
+    const prec = zeros(x.shape, { dtype: like, device: this.device });
+    try {
+      cast(this.#ctx, true, { src: x, dst: prec });
+      if (!toComplex) return prec;
+      const c = zeros(x.shape, { dtype: this.dtype, device: this.device });
+      try {
+        expand(this.#ctx, true, { x: prec, xReal: true, smaps: null, out: c, B: 1, C: 1, N: x.numel, scale: 1 });
+      } catch (e) {
+        c.dispose();
+        throw e;
       }
-      this.coils = s.shape[0];
-      this.#smaps = complexHost(op, 'smaps', s);
-    } else {
-      this.coils = 1;
-      this.#smaps = null;
+      prec.dispose();
+      return c;
+    } catch (e) {
+      prec.dispose();
+      throw e;
     }
-    if (o.dcf !== undefined) {
-      const w = checkTensor(op, 'dcf', o.dcf, ['float32', 'float64', 'complex64', 'complex128']);
-      if (w.numel !== this.P * this.M) throw new ReconKernelsError('INVALID_SHAPE', `${op}: dcf has shape ${fmtShape(w.shape)}; expected [${this.P > 1 ? `${this.P}, ` : ''}${this.M}]`);
-      const c = complexHost(op, 'dcf', w);
-      this.#dcf = new Float64Array(this.P * this.M);
-      for (let j = 0; j < this.#dcf.length; j++) this.#dcf[j] = c[2 * j];
-    } else {
-      this.#dcf = null;
-    }
-    if (o.toeplitz) this.#toep = toeplitzKernel(t, this.imageShape, this.#scale * this.#scale, o.backend);
   }
 
   #live(op: string): void {
@@ -122,7 +150,7 @@ export class Encoding {
       p = nufftPlan({
         type, modes: this.imageShape, ntransf: nt, dtype: this.dtype, device: this.device, P: this.P,
         ...(o.eps !== undefined ? { eps: o.eps } : {}), ...(o.width !== undefined ? { width: o.width } : {}),
-        ...(o.fineGrid !== undefined ? { fineGrid: o.fineGrid } : {}), ...(o.backend !== undefined && this.device === 'cpu' ? { backend: o.backend } : {}),
+        ...(o.fineGrid !== undefined ? { fineGrid: o.fineGrid } : {}), ...(this.#ctx.backend !== undefined ? { backend: this.#ctx.backend } : {}),
       });
       try {
         p.setPointsSync(this.#traj);
@@ -133,6 +161,17 @@ export class Encoding {
       this.#plans.set(key, p);
     }
     return p;
+  }
+
+  /** Shape of a plan's data for `nt` transforms per set of `tail` ([P, nt, ...tail] or [nt, ...tail]). */
+  #planShape(nt: number, tail: readonly number[]): number[] {
+    return this.P > 1 ? [this.P, nt, ...tail] : [nt, ...tail];
+  }
+
+  #checkInput(op: string, name: string, v: unknown): Tensor {
+    const x = checkTensor(op, name, v, ANY);
+    if (x.device !== this.device) throw new ReconKernelsError('DEVICE_MISMATCH', `${op}: ${name} is on ${x.device} but the operator is on ${this.device}; move it with .to()`);
+    return x;
   }
 
   /** Leading axes of an image tensor and B = images per point set. */
@@ -156,141 +195,194 @@ export class Encoding {
     return { lead, B: numel(lead) / this.P };
   }
 
-  /** Coil images [P·B, C, N] = S_c·x (or x itself without smaps). */
-  #coilImages(x: Float64Array, nb: number): Float64Array {
-    const S = this.#smaps;
-    if (!S) return x;
-    const C = this.coils, n = numel(this.imageShape), out = new Float64Array(2 * nb * C * n);
-    for (let b = 0; b < nb; b++) for (let c = 0; c < C; c++) {
-      const xo = 2 * b * n, so = 2 * c * n, oo = 2 * (b * C + c) * n;
-      for (let i = 0; i < 2 * n; i += 2) {
-        const xr = x[xo + i], xi = x[xo + i + 1], sr = S[so + i], si = S[so + i + 1];
-        out[oo + i] = sr * xr - si * xi;
-        out[oo + i + 1] = sr * xi + si * xr;
-      }
-    }
-    return out;
+  /** `x` in the operator's precision: itself when it already is (complex, or real of its precision), else a cast copy in `temps`. */
+  *#operand(x: Tensor, temps: Tensor[], sync: boolean): Generator<unknown, { t: Tensor; real: boolean }, unknown> {
+    const real = !isComplex(x.dtype), want = real ? realDType(this.dtype) : this.dtype;
+    if (x.dtype === want) return { t: x, real };
+    const t = zeros(x.shape, { dtype: want, device: this.device });
+    temps.push(t);
+    yield cast(this.#ctx, sync, { src: x, dst: t });
+    return { t, real };
   }
 
-  /** Σ_c conj(S_c)·z_c for coil images [nb, C, N] (or z itself without smaps). */
-  #combine(z: ArrayLike<number>, nb: number): Float64Array {
-    const S = this.#smaps, n = numel(this.imageShape);
-    if (!S) return Float64Array.from(z as ArrayLike<number>);
-    const C = this.coils, out = new Float64Array(2 * nb * n);
-    for (let b = 0; b < nb; b++) for (let c = 0; c < C; c++) {
-      const zo = 2 * (b * C + c) * n, so = 2 * c * n, oo = 2 * b * n;
-      for (let i = 0; i < 2 * n; i += 2) {
-        const zr = z[zo + i], zi = z[zo + i + 1], sr = S[so + i], si = S[so + i + 1];
-        out[oo + i] += sr * zr + si * zi;
-        out[oo + i + 1] += sr * zi - si * zr;
-      }
-    }
-    return out;
-  }
-
-  #out(data: Float64Array, shape: number[], scale: number): Tensor {
-    if (scale !== 1) for (let i = 0; i < data.length; i++) data[i] *= scale;
-    return tensor(data, { shape, dtype: this.dtype, device: this.device });
-  }
-
-  /** E·image: image [...lead, N1..Nd] → kspace [...lead, C, M] ([...lead, M] without smaps). */
-  forwardSync(image: Tensor): Tensor {
-    const op = 'mri.forward';
+  *#forwardSteps(op: string, image: unknown, sync: boolean): Generator<unknown, Tensor, unknown> {
     this.#live(op);
-    const x = checkTensor(op, 'image', image, ['float32', 'float64', 'complex64', 'complex128']);
+    const x = this.#checkInput(op, 'image', image);
     const { lead, B } = this.#imageLead(op, x);
     const C = this.coils, nt = B * C, n = numel(this.imageShape);
-    const z = this.#coilImages(complexHost(op, 'image', x), this.P * B);
     const plan = this.#plan(2, nt);
-    const zin = tensor(z, { shape: [this.P, nt, ...this.imageShape], dtype: this.dtype, device: this.device });
-    void n;
-    const k = plan.executeSync(this.P > 1 ? zin : zin.reshape([nt, ...this.imageShape]));
-    const data = Float64Array.from(hostOf(k));
-    return this.#out(data, [...lead, ...(this.#smaps ? [C] : []), this.M], this.#scale);
+    const temps: Tensor[] = [];
+    const out = zeros(this.#planShape(nt, [this.M]), { dtype: this.dtype, device: this.device });
+    try {
+      const xin = yield* this.#operand(x, temps, sync);
+      const inShape = this.#planShape(nt, this.imageShape);
+      let z: Tensor;
+      if (!this.#smaps && !xin.real && this.#scale === 1) {
+        z = alias(xin.t, inShape);
+      } else {
+        z = zeros(inShape, { dtype: this.dtype, device: this.device });
+        temps.push(z);
+        yield expand(this.#ctx, sync, { x: xin.t, xReal: xin.real, smaps: this.#smaps, out: z, B: this.P * B, C, N: n, scale: this.#scale });
+      }
+      yield sync ? plan.executeSync(z, { out }) : plan.execute(z, { out });
+    } catch (e) {
+      out.dispose();
+      throw e;
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+    return alias(out, [...lead, ...(this.#smaps ? [C] : []), this.M]);
+  }
+
+  *#adjointSteps(op: string, kspace: unknown, useDcf: boolean, sync: boolean): Generator<unknown, Tensor, unknown> {
+    this.#live(op);
+    if (useDcf && !this.#dcf) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: the operator has no dcf; pass dcf (e.g. from mri.densityCompensation) to mri.encoding`);
+    const y = this.#checkInput(op, 'kspace', kspace);
+    const { lead, B } = this.#kspaceLead(op, y);
+    const C = this.coils, nt = B * C, M = this.M, n = numel(this.imageShape);
+    const plan = this.#plan(1, nt);
+    // dcf is in the raw convention (AᴴWA ≈ I for norm 'none'); 'ortho' undoes the 1/N of its two scalings.
+    const s = useDcf && this.norm === 'ortho' ? 1 / this.#scale : this.#scale;
+    const outShape = [...lead, ...this.imageShape];
+    const temps: Tensor[] = [];
+    const z = zeros(this.#planShape(nt, this.imageShape), { dtype: this.dtype, device: this.device });
+    let out: Tensor | null = null;
+    try {
+      const yin = yield* this.#operand(y, temps, sync);
+      const kShape = this.#planShape(nt, [M]);
+      let k: Tensor;
+      if (useDcf || yin.real) {
+        k = zeros(kShape, { dtype: this.dtype, device: this.device });
+        temps.push(k);
+        yield weight(this.#ctx, sync, { y: yin.t, yReal: yin.real, w: useDcf ? this.#dcf : null, out: k, P: this.P, T: nt, M, scale: 1 });
+      } else {
+        k = alias(yin.t, kShape);
+      }
+      yield sync ? plan.executeSync(k, { out: z }) : plan.execute(k, { out: z });
+      if (!this.#smaps && s === 1) return alias(z, outShape);
+      temps.push(z);
+      out = zeros(outShape, { dtype: this.dtype, device: this.device });
+      yield combine(this.#ctx, sync, { z, smaps: this.#smaps, out, B: this.P * B, C, N: n, scale: s });
+      const r = out;
+      out = null;
+      return r;
+    } catch (e) {
+      if (!temps.includes(z)) z.dispose();
+      throw e;
+    } finally {
+      out?.dispose();
+      for (const t of temps) t.dispose();
+    }
+  }
+
+  *#normalSteps(op: string, image: unknown, sync: boolean): Generator<unknown, Tensor, unknown> {
+    this.#live(op);
+    const toep = this.#toep;
+    if (!toep) {
+      const k = yield* this.#forwardSteps(op, image, sync);
+      try {
+        return yield* this.#adjointSteps(op, k, false, sync);
+      } finally {
+        k.dispose();
+      }
+    }
+    const x = this.#checkInput(op, 'image', image);
+    const { lead, B } = this.#imageLead(op, x);
+    const temps: Tensor[] = [];
+    const out = zeros([...lead, ...this.imageShape], { dtype: this.dtype, device: this.device });
+    try {
+      const xin = yield* this.#operand(x, temps, sync);
+      yield toep.apply(sync, { x: xin.t, xReal: xin.real, smaps: this.#smaps, out, B, C: this.coils });
+    } catch (e) {
+      out.dispose();
+      throw e;
+    } finally {
+      for (const t of temps) t.dispose();
+    }
+    return out;
+  }
+
+  /** Runs an async pipeline, counted so that dispose() waits for it before freeing memory. */
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p);
+    const forget = () => {
+      this.#inflight.delete(p);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  /**
+   * E·image: image [...lead, N1..Nd] (real or complex, on the operator's device) → kspace
+   * [...lead, C, M] ([...lead, M] without smaps), complex in the operator's dtype.
+   */
+  forward(image: Tensor): Promise<Tensor> {
+    return this.#track(drive(false, () => this.#forwardSteps('mri.forward', image, false)));
+  }
+
+  /** Synchronous {@link Encoding.forward}. */
+  forwardSync(image: Tensor): Tensor {
+    return drive(true, () => this.#forwardSteps('mri.forwardSync', image, true));
   }
 
   /** Eᴴ·kspace: kspace [...lead, C, M] → image [...lead, N1..Nd] (exact adjoint of forward). */
+  adjoint(kspace: Tensor): Promise<Tensor> {
+    return this.#track(drive(false, () => this.#adjointSteps('mri.adjoint', kspace, false, false)));
+  }
+
+  /** Synchronous {@link Encoding.adjoint}. */
   adjointSync(kspace: Tensor): Tensor {
-    return this.#adjoint('mri.adjoint', kspace, false);
+    return drive(true, () => this.#adjointSteps('mri.adjointSync', kspace, false, true));
   }
 
   /** Eᴴ·(dcf·kspace), scaled so that it approximates the image (the gridding reconstruction). */
-  dcfAdjointSync(kspace: Tensor): Tensor {
-    if (!this.#dcf) throw new ReconKernelsError('INVALID_ARGUMENT', 'mri.dcfAdjoint: the operator has no dcf; pass dcf (e.g. from mri.densityCompensation) to mri.encoding');
-    return this.#adjoint('mri.dcfAdjoint', kspace, true);
-  }
-
-  #adjoint(op: string, kspace: Tensor, useDcf: boolean): Tensor {
-    this.#live(op);
-    const y = checkTensor(op, 'kspace', kspace, ['complex64', 'complex128', 'float32', 'float64']);
-    const { lead, B } = this.#kspaceLead(op, y);
-    const C = this.coils, nt = B * C, M = this.M;
-    const data = complexHost(op, 'kspace', y);
-    if (useDcf) {
-      const w = this.#dcf!;
-      for (let p = 0; p < this.P; p++) for (let t = 0; t < nt; t++) {
-        const o = 2 * (p * nt + t) * M;
-        for (let j = 0; j < M; j++) { data[o + 2 * j] *= w[p * M + j]; data[o + 2 * j + 1] *= w[p * M + j]; }
-      }
-    }
-    const plan = this.#plan(1, nt);
-    const yin = tensor(data, { shape: [this.P, nt, M], dtype: this.dtype, device: this.device });
-    const z = plan.executeSync(this.P > 1 ? yin : yin.reshape([nt, M]));
-    const img = this.#combine(hostOf(z), this.P * B);
-    // dcf is in the raw convention (AᴴWA ≈ I for norm 'none'); 'ortho' undoes the 1/N of its two scalings.
-    const s = useDcf && this.norm === 'ortho' ? 1 / this.#scale : this.#scale;
-    return this.#out(img, [...lead, ...this.imageShape], s);
-  }
-
-  /** EᴴE·image (Toeplitz embedding when made with toeplitz: true, else adjoint(forward)). */
-  normalSync(image: Tensor): Tensor {
-    const op = 'mri.normal';
-    this.#live(op);
-    if (!this.#toep) return this.adjointSync(this.forwardSync(image));
-    const x = checkTensor(op, 'image', image, ['float32', 'float64', 'complex64', 'complex128']);
-    const { lead, B } = this.#imageLead(op, x);
-    const C = this.coils, n = numel(this.imageShape);
-    const z = this.#coilImages(complexHost(op, 'image', x), this.P * B);
-    const buf = new Float64Array(2 * numel(this.#toep.grid));
-    for (let p = 0; p < this.P; p++) for (let b = 0; b < B * C; b++) this.#toep.apply(z, 2 * (p * B * C + b) * n, p, buf);
-    return this.#out(this.#combine(z, this.P * B), [...lead, ...this.imageShape], 1);
-  }
-
-  forward(image: Tensor): Promise<Tensor> {
-    return run(() => this.forwardSync(image));
-  }
-
-  adjoint(kspace: Tensor): Promise<Tensor> {
-    return run(() => this.adjointSync(kspace));
-  }
-
   dcfAdjoint(kspace: Tensor): Promise<Tensor> {
-    return run(() => this.dcfAdjointSync(kspace));
+    return this.#track(drive(false, () => this.#adjointSteps('mri.dcfAdjoint', kspace, true, false)));
   }
 
+  /** Synchronous {@link Encoding.dcfAdjoint}. */
+  dcfAdjointSync(kspace: Tensor): Tensor {
+    return drive(true, () => this.#adjointSteps('mri.dcfAdjointSync', kspace, true, true));
+  }
+
+  /**
+   * EᴴE·image (Toeplitz embedding when made with toeplitz: true: one fused pad-FFT-×K̂-IFFT-crop
+   * per coil and no gridding; else adjoint(forward)). Image as for forward; result like adjoint's.
+   */
   normal(image: Tensor): Promise<Tensor> {
-    return run(() => this.normalSync(image));
+    return this.#track(drive(false, () => this.#normalSteps('mri.normal', image, false)));
   }
 
-  /** Frees the NUFFT plans. Idempotent. */
+  /** Synchronous {@link Encoding.normal}. */
+  normalSync(image: Tensor): Tensor {
+    return drive(true, () => this.#normalSteps('mri.normalSync', image, true));
+  }
+
+  #free(): void {
+    for (const p of this.#plans.values()) p.dispose();
+    this.#plans.clear();
+    this.#toep?.dispose();
+    this.#toep = null;
+    this.#smaps?.dispose();
+    this.#smaps = null;
+    this.#dcf?.dispose();
+    this.#dcf = null;
+    this.#traj.dispose();
+  }
+
+  /** Frees the NUFFT plans, K̂ and the operator's copies (after calls in flight settle). Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const p of this.#plans.values()) p.dispose();
-    this.#plans.clear();
-    this.#toep = null;
+    if (this.#inflight.size === 0) {
+      this.#free();
+      return;
+    }
+    void Promise.allSettled([...this.#inflight]).then(() => this.#free());
   }
 
-  [Symbol.for('nodejs.dispose')](): void {
+  [disposeSymbol](): void {
     this.dispose();
-  }
-}
-
-function run<T>(f: () => T): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (e) {
-    return Promise.reject(e);
   }
 }
 
