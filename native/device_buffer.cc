@@ -70,7 +70,10 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
                         " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
       throw OpFailure(err == cudaErrorMemoryAllocation ? "OUT_OF_MEMORY" : "CUDA_ERROR", msg);
     }
+    // Zeroed and waited for here: ops run on other streams (per-thread, or a plan's non-blocking
+    // stream) that do not order themselves after a memset on the legacy default stream.
     err = cudaMemset(ptr_, 0, static_cast<size_t>(bytes_));
+    if (err == cudaSuccess) err = cudaStreamSynchronize(0);
     if (err != cudaSuccess) {
       cudaFree(ptr_);
       ptr_ = nullptr;
