@@ -14,6 +14,8 @@
         "native/kplanes_binding.cc",
         "native/kplanes_cpu.cc",
         "native/fft.cc",
+        "native/gridding_binding.cc",
+        "native/gridding_cpu.cc",
         "native/nufft_binding.cc",
         "native/nufft_cpu.cc",
         "native/tomo_binding.cc",
