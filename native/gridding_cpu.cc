@@ -246,7 +246,7 @@ void spread_range(const Geo& g, const Sorted& s, std::int64_t b, std::int64_t e,
                   double* __restrict__ acc) {
   const int w0 = g.wa[0], w1 = g.wa[1];
   const std::int64_t n1 = g.n[1], n2 = g.n[2], M = g.M, gsz = 2 * g.ngrid;
-  PK pk;
+  PK pk{};
   alignas(64) double P[2 * W], K2[2 * W], D2[2 * W];
   for (std::int64_t pi = b; pi < e; ++pi) {
     const std::int64_t j = s.order[pi];
@@ -355,7 +355,7 @@ void interp_range(const Geo& g, const Sorted& s, std::int64_t b, std::int64_t e,
                   T* __restrict__ out) {
   const int w0 = g.wa[0], w1 = g.wa[1];
   const std::int64_t n1 = g.n[1], n2 = g.n[2], M = g.M, gsz = 2 * g.ngrid;
-  PK pk;
+  PK pk{};
   for (std::int64_t pi = b; pi < e; ++pi) {
     const std::int64_t j = s.order[pi];
     if (pi + kPrefetch < e) prefetch_rows(g, out, s.order[pi + kPrefetch], true);
