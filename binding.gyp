@@ -16,6 +16,8 @@
         "native/mri_binding.cc",
         "native/mri_cpu.cc",
         "native/fft.cc",
+        "native/gridding_binding.cc",
+        "native/gridding_cpu.cc",
         "native/nufft_binding.cc",
         "native/nufft_cpu.cc",
         "native/tomo_binding.cc",

@@ -257,6 +257,34 @@ export interface NativeMriOp {
   (args: NativeMriOpArgs, sync: false): Promise<NativeOpResult>;
 }
 
+/** Gridding (native/gridding_binding.cc, cuda/gridding.h); `out` is overwritten. */
+export interface NativeGriddingArgs {
+  /** spread: input = strengths, out = grid; interp: input = grid, out = values; dcf: out = weights [sets, M]. */
+  op: 'spread' | 'interp' | 'dcf';
+  /** Real precision of every buffer (complex data is interleaved). */
+  dtype: 'float32' | 'float64';
+  dim: number;
+  /** Grid sizes n1..nd. */
+  grid: number[];
+  M: number;
+  ntransf: number;
+  gradient: boolean;
+  width: number;
+  /** Kernel polynomial (params.ts kernelPolynomial, normalised): [degree+1][width], highest power first. */
+  degree: number;
+  coeffs: Float64Array;
+  dcoeffs: Float64Array;
+  /** Points [sets, d, M] radians. */
+  points: NativeStorage;
+  input?: NativeStorage;
+  out: NativeStorage;
+  /** dcf only: point sets, Pipe–Menon iterations, factor applied to the weights. */
+  sets?: number;
+  iterations?: number;
+  scale?: number;
+  threads: number;
+}
+
 export interface NativeAddon {
   buildInfo(): NativeBuildInfo;
   cudaInfo(): NativeCudaInfo;
@@ -281,4 +309,6 @@ export interface NativeAddon {
   /** MRI building blocks (absent from addons built before them). */
   mriOp?: NativeMriOp;
   MriToeplitz?: new (opts: NativeMriToeplitzOptions) => NativeMriToeplitz;
+  griddingOp(args: NativeGriddingArgs, sync: true): NativeOpResult;
+  griddingOp(args: NativeGriddingArgs, sync: false): Promise<NativeOpResult>;
 }

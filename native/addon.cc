@@ -138,6 +138,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kplanesSample", Napi::Function::New(env, KplanesSample, "kplanesSample"));
   exports.Set("kplanesBackward", Napi::Function::New(env, KplanesBackward, "kplanesBackward"));
   exports.Set("tomoOp", Napi::Function::New(env, TomoOpBinding, "tomoOp"));
+  exports.Set("griddingOp", Napi::Function::New(env, GriddingOpBinding, "griddingOp"));
   exports.Set("cpuCopyBandwidth", Napi::Function::New(env, CpuCopyBandwidth, "cpuCopyBandwidth"));
   exports.Set("cudaCopyBandwidth", Napi::Function::New(env, CudaCopyBandwidth, "cudaCopyBandwidth"));
   exports.Set("NufftPlan", NufftPlanInit(env));

@@ -8,4 +8,5 @@ Napi::Value ArrayOpBinding(const Napi::CallbackInfo& info);
 Napi::Value KplanesSample(const Napi::CallbackInfo& info);
 Napi::Value KplanesBackward(const Napi::CallbackInfo& info);
 Napi::Value TomoOpBinding(const Napi::CallbackInfo& info);
+Napi::Value GriddingOpBinding(const Napi::CallbackInfo& info);
 }  // namespace rk

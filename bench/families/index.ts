@@ -8,6 +8,7 @@ import { kplanesFamily } from './kplanes';
 import { nufftFamily } from './nufft';
 import { tomoFamily } from './tomo';
 import { mriFamily } from './mri';
+import { griddingFamily } from './gridding';
 
 /** Every registered family, in the order `bench all` runs them. */
 export const FAMILIES: readonly Family[] = [
@@ -16,6 +17,7 @@ export const FAMILIES: readonly Family[] = [
   nufftFamily,
   tomoFamily,
   mriFamily,
+  griddingFamily,
 ];
 
 /**

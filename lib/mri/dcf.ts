@@ -4,15 +4,15 @@
  * starting from w = 1. The result is scaled to the raw NUFFT convention, Aᴴ·diag(w)·A ≈ I
  * (w_j ≈ the k-space area around sample j divided by (2π)^d; 1/N^d for a full Cartesian grid).
  */
+import { type BackendOptions, callNative, resolveBackend } from '../backend';
 import { ReconKernelsError } from '../errors';
-import { interpSync, kernel, spreadSync } from '../gridding/index';
+import { griddingKernelTables, interpSync, kernel, spreadSync } from '../gridding/index';
 import { fmtShape } from '../shape';
-import { type Tensor, tensor } from '../tensor';
+import { type Tensor, tensor, zeros } from '../tensor';
 import { checkTensor } from '../validate';
-import { hostOf } from './util';
 
 /** Options of {@link densityCompensation}. */
-export interface DcfOptions {
+export interface DcfOptions extends BackendOptions {
   /** Image size [N1..Nd] the trajectory is for (the grid is 2N per axis). */
   imageShape: readonly number[];
   /** Pipe–Menon iterations (default 10). */
@@ -21,11 +21,36 @@ export interface DcfOptions {
   width?: number;
 }
 
+/** The Pipe–Menon loop on the js gridding, one point set at a time (float64 throughout). */
+function dcfJs(all: Float64Array, P: number, d: number, M: number, grid: number[], width: number, iterations: number, norm: number): Float64Array {
+  const out = new Float64Array(P * M);
+  const o = { width, backend: 'js' as const };
+  for (let p = 0; p < P; p++) {
+    const pts = tensor(all.subarray(p * d * M, (p + 1) * d * M), { shape: [d, M], dtype: 'float64' });
+    const w = new Float64Array(2 * M);
+    for (let j = 0; j < M; j++) w[2 * j] = 1;
+    for (let it = 0; it < iterations; it++) {
+      const g = spreadSync(pts, tensor(w, { shape: [M], dtype: 'complex128' }), grid, o);
+      const v = interpSync(pts, g, o).hostData();
+      for (let j = 0; j < M; j++) {
+        const den = Math.hypot(v[2 * j], v[2 * j + 1]);
+        w[2 * j] = den > 0 ? w[2 * j] / den : 0;
+      }
+    }
+    for (let j = 0; j < M; j++) out[p * M + j] = w[2 * j] * norm;
+  }
+  return out;
+}
+
 /**
  * Density compensation weights for a trajectory [d, M] or [P, d, M] (radians).
  *
+ * Runs where the trajectory lives: on its GPU for a CUDA tensor (the weights, the grid and the
+ * iterations stay on the device), else on the native backend when the addon loaded, else on js
+ * (`backend` forces a host backend). Computed in float64 on every backend.
+ *
  * @returns real [M] or [P, M] weights in the trajectory's dtype, on its device.
- * Cost: iterations × (one spread + one interpolation) per point set, on the js gridding backend.
+ * Cost: iterations × (one spread + one interpolation) per point set.
  */
 export function densityCompensation(trajectory: Tensor, options: DcfOptions): Tensor {
   const op = 'mri.densityCompensation';
@@ -39,9 +64,9 @@ export function densityCompensation(trajectory: Tensor, options: DcfOptions): Te
   const iterations = options.iterations ?? 10;
   if (!Number.isSafeInteger(iterations) || iterations < 1) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: iterations must be a positive integer, got ${iterations}`);
   const width = options.width ?? 4;
+  const dispatch = resolveBackend(op, { trajectory: t }, { backend: options.backend });
   const P = t.shape.length === 3 ? t.shape[0] : 1, M = t.shape[t.shape.length - 1];
   const grid = shape.map((n) => 2 * n);
-  const all = Float64Array.from(hostOf(t));
   // ∫φ over one axis in grid cells (φ normalised to φ(0) = 1), by the midpoint rule.
   const k = kernel({ width });
   let phiInt = 0;
@@ -50,20 +75,26 @@ export function densityCompensation(trajectory: Tensor, options: DcfOptions): Te
   phiInt *= (2 / nq) * (width / 2);
   let norm = 1;
   for (const n of grid) norm *= (phiInt * phiInt) / n;
-  const out = new Float64Array(P * M);
-  for (let p = 0; p < P; p++) {
-    const pts = tensor(all.subarray(p * d * M, (p + 1) * d * M), { shape: [d, M], dtype: 'float64' });
-    const w = new Float64Array(2 * M);
-    for (let j = 0; j < M; j++) w[2 * j] = 1;
-    for (let it = 0; it < iterations; it++) {
-      const g = spreadSync(pts, tensor(w, { shape: [M], dtype: 'complex128' }), grid, { width });
-      const v = interpSync(pts, g, { width }).hostData();
-      for (let j = 0; j < M; j++) {
-        const den = Math.hypot(v[2 * j], v[2 * j + 1]);
-        w[2 * j] = den > 0 ? w[2 * j] / den : 0;
-      }
-    }
-    for (let j = 0; j < M; j++) out[p * M + j] = w[2 * j] * norm;
+  const outShape = P > 1 ? [P, M] : [M];
+  const dtype = t.dtype as 'float32' | 'float64';
+  if (dispatch.backend === 'js') {
+    const w = dcfJs(Float64Array.from(t.hostData('trajectory')), P, d, M, grid, width, iterations, norm);
+    return tensor(w, { shape: outShape, dtype });
   }
-  return tensor(out, { shape: P > 1 ? [P, M] : [M], dtype: t.dtype as 'float32' | 'float64', device: t.device });
+  for (const n of grid) {
+    if (n < width) throw new ReconKernelsError('INVALID_ARGUMENT', `${op}: grid size ${n} is smaller than the kernel width ${width}`);
+  }
+  const tables = griddingKernelTables(width, 2);
+  const out = zeros(outShape, { dtype, device: t.device });
+  const addon = dispatch.addon!;
+  try {
+    return callNative(true, () => addon.griddingOp({
+      op: 'dcf', dtype, dim: d, grid, M, ntransf: 1, gradient: false,
+      width, degree: tables.params.poly.degree, coeffs: tables.coeffs, dcoeffs: tables.dcoeffs,
+      points: t.storage('trajectory'), out: out.storage('out'), sets: P, iterations, scale: norm, threads: 0,
+    }, true), () => out) as Tensor;
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
 }
