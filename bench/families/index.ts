@@ -31,6 +31,7 @@ const DEFAULT_ROWS: Record<string, RegExp> = {
   nufft: /^type[12] 2D .* c128 eps=1e-6( \(js size\))?$/,
   tomo: /^(forward|adjoint) 256² /,
   mri: /^(?!(forward|adjoint) 3D kooshball \d+³ 8 coils \d+×\d+ c64$)/,
+  gridding: /^((spread|interp) .* c128|densityCompensation .*)$/,
 };
 
 /** The families `bench <name>` selects: one by name, all of them, or the default row set. */
