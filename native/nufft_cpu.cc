@@ -531,9 +531,12 @@ struct Engine {
         const T* k2 = pk.k[2];
         T* base = slab + 2 * ((l[0] * E1 + l[1]) * E2 + l[2]);
         // Row weights.
-        for (int a = 0; a < w0; ++a)
-          for (int b = 0; b < w1; ++b) s01[a * w1 + b] = pk.k[0][a] * pk.k[1][b];
+        auto row_weights = [&]() {
+          for (int a = 0; a < w0; ++a)
+            for (int b = 0; b < w1; ++b) s01[a * w1 + b] = pk.k[0][a] * pk.k[1][b];
+        };
         if (!grad) {
+          row_weights();
           for (int q = 0; q < WW; ++q) {
             P[2 * q] = cr * k2[q];
             P[2 * q + 1] = ci * k2[q];
@@ -550,6 +553,52 @@ struct Engine {
           gi[pad + a] = g[1];
         }
         const T* dk2 = pk.dk[2];
+        if (VW > 0) {
+          // Any d (dummy axes have k = 1, dk = 0). Per plane a: X = (c·k0 + g0·dk0)⊗k2 +
+          // (g2·k0)⊗dk2 and Y = (g1·k0)⊗k2 as complex-interleaved register vectors; row (a, b)
+          // += k1[b]·X + dk1[b]·Y: two FMAs per vector with real broadcasts, rows read and
+          // written once.
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          alignas(64) T K2[VW > 0 ? VW : 1], D2[VW > 0 ? VW : 1];
+          for (int q = 0; q < VW / 2; ++q) {
+            K2[2 * q] = K2[2 * q + 1] = q < WW ? k2[q] : T(0);
+            D2[2 * q] = D2[2 * q + 1] = q < WW ? dk2[q] : T(0);
+          }
+          VT kv[NV], dv[NV];
+          for (int v = 0; v < NV; ++v) {
+            kv[v] = vld(K2 + v * G);
+            dv[v] = vld(D2 + v * G);
+          }
+          // (re, im, re, im, ...) masks: a complex broadcast is re·RE + im·IM.
+          VT RE, IM;
+          for (int l = 0; l < G; ++l) {
+            RE[l] = (l & 1) ? T(0) : T(1);
+            IM[l] = (l & 1) ? T(1) : T(0);
+          }
+          const VT C = cr * RE + ci * IM, G0 = gr[0] * RE + gi[0] * IM;
+          const VT G1 = gr[1] * RE + gi[1] * IM, G2 = gr[2] * RE + gi[2] * IM;
+          VT Xc[NV], X2[NV], Y1[NV];  // per-point parts: C⊗k2 + G2... split by the plane weights
+          for (int v = 0; v < NV; ++v) {
+            Xc[v] = C * kv[v] + G2 * dv[v];
+            X2[v] = G0 * kv[v];
+            Y1[v] = G1 * kv[v];
+          }
+          for (int a = 0; a < w0; ++a) {
+            const T k0a = pk.k[0][a], d0a = pk.dk[0][a];
+            VT X[NV], Y[NV];
+            for (int v = 0; v < NV; ++v) {
+              X[v] = k0a * Xc[v] + d0a * X2[v];
+              Y[v] = k0a * Y1[v];
+            }
+            T* plane = base + 2 * a * E1 * E2;
+            for (int b = 0; b < w1; ++b) {
+              const T k1b = pk.k[1][b], d1b = pk.dk[1][b];
+              T* row = plane + 2 * b * E2;
+              for (int v = 0; v < NV; ++v) vst(row + v * G, vld(row + v * G) + k1b * X[v] + d1b * Y[v]);
+            }
+          }
+          continue;
+        }
         for (int q = 0; q < WW; ++q) {
           P[2 * q] = cr * k2[q] + gr[2] * dk2[q];
           P[2 * q + 1] = ci * k2[q] + gi[2] * dk2[q];
@@ -562,7 +611,8 @@ struct Engine {
           axpy1<VW>(base, n2, T(1), P);
         } else if (d == 2) {
           for (int b = 0; b < w1; ++b) axpy2<VW>(base + 2 * b * E2, n2, pk.k[1][b], P, pk.dk[1][b], Q1);
-        } else if (VW == 0) {
+        } else {
+          row_weights();
           for (int a = 0; a < w0; ++a)
             for (int b = 0; b < w1; ++b) {
               s0[a * w1 + b] = pk.dk[0][a] * pk.k[1][b];
@@ -571,44 +621,6 @@ struct Engine {
           for (int a = 0; a < w0; ++a)
             for (int b = 0; b < w1; ++b)
               axpy3<VW>(base + 2 * (a * E1 + b) * E2, n2, s01[a * w1 + b], P, s0[a * w1 + b], Q0, s1[a * w1 + b], Q1);
-        } else {
-          // Row (a, b) receives A⊗k2 + B⊗dk2 with complex A = s01·c + s0·g0 + s1·g1, B = s01·g2:
-          // two FMAs per vector instead of three.
-          alignas(64) T K2[VW > 0 ? VW : 1], D2[VW > 0 ? VW : 1];
-          for (int q = 0; q < VW / 2; ++q) {
-            K2[2 * q] = K2[2 * q + 1] = q < WW ? k2[q] : T(0);
-            D2[2 * q] = D2[2 * q + 1] = q < WW ? dk2[q] : T(0);
-          }
-          // Per plane a: X = (c·k0 + g0·dk0)⊗k2 + (g2·k0)⊗dk2 and Y = (g1·k0)⊗k2 (complex
-          // interleaved vectors); row (a, b) += k1[b]·X + dk1[b]·Y: two FMAs per vector with
-          // real broadcasts.
-          constexpr int NV = VW > 0 ? VW / G : 1;
-          for (int a = 0; a < w0; ++a) {
-            const T k0a = pk.k[0][a], d0a = pk.dk[0][a];
-            const T pr = cr * k0a + gr[0] * d0a, pi_ = ci * k0a + gi[0] * d0a;
-            const T g1r = gr[1] * k0a, g1i = gi[1] * k0a, g2r = gr[2] * k0a, g2i = gi[2] * k0a;
-            VT Pv, G1v, G2v;
-            for (int l = 0; l < G; l += 2) {
-              Pv[l] = pr;
-              Pv[l + 1] = pi_;
-              G1v[l] = g1r;
-              G1v[l + 1] = g1i;
-              G2v[l] = g2r;
-              G2v[l + 1] = g2i;
-            }
-            VT X[NV], Y[NV];
-            for (int v = 0; v < NV; ++v) {
-              const VT kv = vld(K2 + v * G);
-              X[v] = Pv * kv + G2v * vld(D2 + v * G);
-              Y[v] = G1v * kv;
-            }
-            T* plane = base + 2 * a * E1 * E2;
-            for (int b = 0; b < w1; ++b) {
-              const T k1b = pk.k[1][b], d1b = pk.dk[1][b];
-              T* row = plane + 2 * b * E2;
-              for (int v = 0; v < NV; ++v) vst(row + v * G, vld(row + v * G) + k1b * X[v] + d1b * Y[v]);
-            }
-          }
         }
       }
     }
