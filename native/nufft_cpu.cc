@@ -1034,66 +1034,74 @@ struct Engine {
     }, std::max<std::int64_t>(1, 2048 / std::max<std::int64_t>(N2, 1)));
   }
 
+  // Point sets run one after another through a grid of ntransf slots: the same work as one
+  // pass over all P·ntransf grids, but a set's grids stay in cache from spread to FFT to
+  // deconvolution (P small dynamic frames would otherwise stream P times the grid through memory).
   void execute(const T* in, T* out, NufftTimings& tm) {
     const double t0 = now_ms();
-    const std::int64_t nt = static_cast<std::int64_t>(P) * ntransf;  // all sets' transforms
-    const std::int64_t glen = 2 * nfine * nt;
+    const std::int64_t glen = 2 * nfine * ntransf;
     if (static_cast<std::int64_t>(grid.size()) != glen + kPadReals) {
       grid.clear();
       grid.shrink_to_fit();
       grid.resize(static_cast<size_t>(glen + kPadReals));
     }
     T* G = grid.data();
+    const int rows = grad ? 1 + d : 1;
+    const std::int64_t pts_len = 2 * static_cast<std::int64_t>(ntransf) * rows * M;  // reals per set
+    const std::int64_t modes_len = 2 * static_cast<std::int64_t>(ntransf) * nmodes;
     double spread = 0, ffts = 0, dec = 0;
-    if (type == 1) {
-      alloc_slabs();
-      double a = now_ms();
-      for (std::int64_t t = 0; t < nt; ++t) {
-        if (t % ntransf == 0) use_set(t / ntransf);
-        T* Gt = G + 2 * t * nfine;
-        if (chunks.empty()) {
-          std::fill(Gt, Gt + 2 * nfine, T(0));
-          continue;
-        }
-        const int rows = grad ? 1 + d : 1;
-        T* si = sorted_buffer();
-        sort_strengths(in + 2 * t * rows * M, si);
-        parallel_for(static_cast<std::int64_t>(chunks.size()), static_cast<int>(chunks.size()), [&](std::int64_t c0, std::int64_t c1, int) {
-          for (std::int64_t c = c0; c < c1; ++c) {
-            std::vector<T>& sl = slabs[c];
-            std::fill(sl.begin(), sl.end(), T(0));
-            dispatch_w([&](auto wc) { this->template spread_chunk<decltype(wc)::value>(chunks[c], sl.data(), si); });
+    if (type == 1) alloc_slabs();
+    for (std::int64_t p = 0; p < P; ++p) {
+      use_set(p);
+      if (type == 1) {
+        const T* inp = in + p * pts_len;
+        T* outp = out + p * modes_len;
+        double a = now_ms();
+        for (std::int64_t t = 0; t < ntransf; ++t) {
+          T* Gt = G + 2 * t * nfine;
+          if (chunks.empty()) {
+            std::fill(Gt, Gt + 2 * nfine, T(0));
+            continue;
           }
-        });
-        reduce(Gt);
+          T* si = sorted_buffer();
+          sort_strengths(inp + 2 * t * rows * M, si);
+          parallel_for(static_cast<std::int64_t>(chunks.size()), static_cast<int>(chunks.size()), [&](std::int64_t c0, std::int64_t c1, int) {
+            for (std::int64_t c = c0; c < c1; ++c) {
+              std::vector<T>& sl = slabs[c];
+              std::fill(sl.begin(), sl.end(), T(0));
+              dispatch_w([&](auto wc) { this->template spread_chunk<decltype(wc)::value>(chunks[c], sl.data(), si); });
+            }
+          });
+          reduce(Gt);
+        }
+        double b = now_ms();
+        spread += b - a;
+        fft.execute(G, ntransf, threads);
+        double c = now_ms();
+        ffts += c - b;
+        for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(G, outp, true, t);
+        dec += now_ms() - c;
+      } else {
+        const T* inp = in + p * modes_len;
+        T* outp = out + p * pts_len;
+        double a = now_ms();
+        parallel_for(glen, threads, [&](std::int64_t i0, std::int64_t i1, int) { std::fill(G + i0, G + i1, T(0)); }, 1 << 16);
+        for (std::int64_t t = 0; t < ntransf; ++t) deconvolve(inp, G, false, t);
+        double b = now_ms();
+        dec += b - a;
+        fft.execute(G, ntransf, threads);
+        double c = now_ms();
+        ffts += c - b;
+        for (std::int64_t t = 0; t < ntransf; ++t) {
+          const T* Gt = G + 2 * t * nfine;
+          T* so = sorted_buffer();
+          parallel_for(M, threads, [&](std::int64_t p0, std::int64_t p1, int) {
+            dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, so); });
+          }, 1024);
+          unsort(so, outp + 2 * t * rows * M);
+        }
+        spread += now_ms() - c;
       }
-      double b = now_ms();
-      spread = b - a;
-      fft.execute(G, nt, threads);
-      double c = now_ms();
-      ffts = c - b;
-      for (std::int64_t t = 0; t < nt; ++t) deconvolve(G, out, true, t);
-      dec = now_ms() - c;
-    } else {
-      double a = now_ms();
-      parallel_for(glen, threads, [&](std::int64_t i0, std::int64_t i1, int) { std::fill(G + i0, G + i1, T(0)); }, 1 << 16);
-      for (std::int64_t t = 0; t < nt; ++t) deconvolve(in, G, false, t);
-      double b = now_ms();
-      dec = b - a;
-      fft.execute(G, nt, threads);
-      double c = now_ms();
-      ffts = c - b;
-      for (std::int64_t t = 0; t < nt; ++t) {
-        if (t % ntransf == 0) use_set(t / ntransf);
-        const T* Gt = G + 2 * t * nfine;
-        const int rows = grad ? 1 + d : 1;
-        T* so = sorted_buffer();
-        parallel_for(M, threads, [&](std::int64_t p0, std::int64_t p1, int) {
-          dispatch_w([&](auto wc) { this->template interp_range<decltype(wc)::value>(p0, p1, Gt, so); });
-        }, 1024);
-        unsort(so, out + 2 * t * rows * M);
-      }
-      spread = now_ms() - c;
     }
     tm.spread_ms = spread;
     tm.fft_ms = ffts;
