@@ -20,10 +20,29 @@ const TWO_PI = 2 * Math.PI;
 const MAX_DIM = 3;
 
 /**
+ * out[o + q] = s·Σ_p c[p·w + q]·u^(deg−p) for the w taps (coefficients highest power first),
+ * two independent Horner chains at a time to hide the multiply-add latency.
+ */
+function hornerTaps(c: Float64Array, w: number, deg: number, u: number, s: number, out: Float64Array, o: number): void {
+  let q = 0;
+  for (; q + 1 < w; q += 2) {
+    let v0 = c[q], v1 = c[q + 1];
+    for (let r = q + w; r <= deg * w + q; r += w) { v0 = v0 * u + c[r]; v1 = v1 * u + c[r + 1]; }
+    out[o + q] = v0 * s; out[o + q + 1] = v1 * s;
+  }
+  if (q < w) {
+    let v = c[q];
+    for (let r = q + w; r <= deg * w + q; r += w) v = v * u + c[r];
+    out[o + q] = v * s;
+  }
+}
+
+/**
  * Point geometry on a periodic grid, padded to 3 axes (leading dummy axes of
  * size 1 and width 1) so one spreading loop serves d = 1, 2, 3. Points are
  * visited in an order sorted by grid bin for cache locality.
  */
+
 class Geometry {
   readonly dim: number;
   readonly n3: number[];
@@ -117,27 +136,9 @@ class Geometry {
       const yy = this.ys[a * M + pi];
       const i0 = Math.ceil(yy - half);
       const u = 2 * (i0 - (yy - half)) - 1;
-      // Two independent Horner chains at a time hide the multiply-add latency.
-      let q = 0;
-      for (; q + 1 < w; q += 2) {
-        let v0 = c[q], v1 = c[q + 1];
-        for (let r = q + w; r <= deg * w + q; r += w) { v0 = v0 * u + c[r]; v1 = v1 * u + c[r + 1]; }
-        ker[o + q] = v0; ker[o + q + 1] = v1;
-      }
-      if (q < w) {
-        let v = c[q];
-        for (let r = q + w; r <= deg * w + q; r += w) v = v * u + c[r];
-        ker[o + q] = v;
-      }
-      if (grad) {
-        // weight = φ((g − y)/(w/2)), y = x·n/2π ⇒ d/dx = φ'(z)·(−2/w)·(n/2π)
-        const s = (-2 / w) * (n / TWO_PI);
-        for (q = 0; q < w; q++) {
-          let v = dc[q];
-          for (let r = q + w; r <= deg * w + q; r += w) v = v * u + dc[r];
-          dker[o + q] = v * s;
-        }
-      }
+      hornerTaps(c, w, deg, u, 1, ker, o);
+      // weight = φ((g − y)/(w/2)), y = x·n/2π ⇒ d/dx = φ'(z)·(−2/w)·(n/2π)
+      if (grad) hornerTaps(dc, w, deg, u, (-2 / w) * (n / TWO_PI), dker, o);
       let g = i0 < 0 ? i0 + n : i0;
       if (pa === MAX_DIM - 1) this.lastStart = i0 >= 0 && i0 + w <= n ? i0 : -1;
       for (let q = 0; q < w; q++) {
