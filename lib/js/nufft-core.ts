@@ -42,7 +42,6 @@ function hornerTaps(c: Float64Array, w: number, deg: number, u: number, s: numbe
  * size 1 and width 1) so one spreading loop serves d = 1, 2, 3. Points are
  * visited in an order sorted by grid bin for cache locality.
  */
-
 class Geometry {
   readonly dim: number;
   readonly n3: number[];
