@@ -10,11 +10,13 @@
 // complex64. Interpolation accumulates in float64 registers and rounds once. Atomics make the
 // spreading order, and so the last bits of a spread, vary from run to run.
 //
-// Non-finite coordinates: the point is skipped and the smallest flat index (row·M + j) is kept
-// with atomicMin; it is read back once at the end and raised as NON_FINITE.
+// Non-finite coordinates: the point is skipped and the smallest flat index into the points
+// array (set·d·M + row·M + j) is kept with atomicMin; it is read back once at the end and raised
+// as NON_FINITE with the same message as the CPU (the first bad coordinate of the first bad set).
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -44,6 +46,7 @@ struct DevGeo {
   int wa[3];
   double dscale[3];
   long long M, ngrid;
+  long long set0;  // flat index of the point set's first coordinate (DCF: set·d·M), for errors
 };
 
 DevGeo make_geo(const GriddingOptions& o) {
@@ -97,7 +100,7 @@ __device__ __forceinline__ bool point_kernel(const DevGeo& g, const P* __restric
     const int pa = g.pad + a;
     const double x = static_cast<double>(pts[a * g.M + j]);
     if (!isfinite(x)) {
-      atomicMin(bad, static_cast<unsigned long long>(a * g.M + j));
+      atomicMin(bad, static_cast<unsigned long long>(g.set0 + a * g.M + j));
       return false;
     }
     int i0;
@@ -310,14 +313,22 @@ Setup setup(const GriddingOptions& o, Temps& tmp, cudaStream_t s) {
   return u;
 }
 
-// Waits for the stream and raises NON_FINITE when a kernel met a non-finite coordinate.
-void finish(const Setup& u, long long M, cudaStream_t s) {
+// Waits for the stream and raises NON_FINITE when a kernel met a non-finite coordinate; the
+// message names it within its point set and says what it is, as the CPU's does.
+template <typename P>
+void finish(const Setup& u, const DevGeo& g, const P* points, cudaStream_t s) {
   unsigned long long host_bad = 0;
   RK_CUDA_TRY(cudaMemcpyAsync(&host_bad, u.bad, sizeof host_bad, cudaMemcpyDeviceToHost, s));
   RK_CUDA_TRY(cudaStreamSynchronize(s));
   if (host_bad != ~0ull) {
-    const long long a = static_cast<long long>(host_bad) / M, j = static_cast<long long>(host_bad) % M;
-    throw OpFailure("NON_FINITE", "gridding: points[" + std::to_string(a) + ", " + std::to_string(j) + "] is not finite; coordinates must be finite");
+    const long long flat = static_cast<long long>(host_bad), r = flat % (g.d * g.M);
+    const long long a = r / g.M, j = r % g.M;
+    P x = 0;
+    RK_CUDA_TRY(cudaMemcpyAsync(&x, points + flat, sizeof x, cudaMemcpyDeviceToHost, s));
+    RK_CUDA_TRY(cudaStreamSynchronize(s));
+    const char* what = std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";  // as JavaScript prints them
+    throw OpFailure("NON_FINITE", "gridding: points[" + std::to_string(a) + ", " + std::to_string(j) + "] is " + what +
+                                      "; coordinates must be finite");
   }
 }
 
@@ -359,7 +370,7 @@ void gridding_spread_cuda(const GriddingOptions& o, const T* points, const T* st
     round_kernel<T><<<blocks_for(total), kThreads, 0, s>>>(acc, grid, total);
     RK_CUDA_CHECK_LAUNCH();
   }
-  finish(u, g.M, s);
+  finish(u, g, points, s);
 }
 
 template <typename T>
@@ -371,7 +382,7 @@ void gridding_interp_cuda(const GriddingOptions& o, const T* points, const T* gr
   Temps tmp(s);
   const Setup u = setup(o, tmp, s);
   launch_interp<T, T, T>(g, o.gradient, points, grid, out, u, s);
-  finish(u, g.M, s);
+  finish(u, g, points, s);
 }
 
 template <typename T>
@@ -384,7 +395,7 @@ void gridding_dcf_cuda(const GriddingOptions& o0, std::int64_t sets, const T* po
   if (sets < 0) throw OpFailure("INVALID_ARGUMENT", "gridding: the number of point sets must be ≥ 0");
   if (iterations < 1) throw OpFailure("INVALID_ARGUMENT", "gridding: iterations must be ≥ 1");
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  const DevGeo g = make_geo(o);
+  DevGeo g = make_geo(o);
   if (g.M == 0 || sets == 0) return;
   Temps tmp(s);
   const Setup u = setup(o, tmp, s);
@@ -393,6 +404,7 @@ void gridding_dcf_cuda(const GriddingOptions& o0, std::int64_t sets, const T* po
   double* grid = tmp.get<double>(static_cast<size_t>(2 * g.ngrid));
   for (std::int64_t p = 0; p < sets; ++p) {
     const T* pts = points + p * g.d * g.M;
+    g.set0 = p * g.d * g.M;
     dcf_init_kernel<<<blocks_for(g.M), kThreads, 0, s>>>(w, g.M);
     RK_CUDA_CHECK_LAUNCH();
     for (int it = 0; it < iterations; ++it) {
@@ -405,7 +417,7 @@ void gridding_dcf_cuda(const GriddingOptions& o0, std::int64_t sets, const T* po
     dcf_store_kernel<T><<<blocks_for(g.M), kThreads, 0, s>>>(w, weights + p * g.M, g.M, scale);
     RK_CUDA_CHECK_LAUNCH();
   }
-  finish(u, g.M, s);
+  finish(u, g, points, s);
 }
 
 template void gridding_spread_cuda<float>(const GriddingOptions&, const float*, const float*, float*, void*);
