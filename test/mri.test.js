@@ -369,7 +369,9 @@ describe('mri', function () {
       for (const [a, b] of pairs) {
         assert.strictEqual(a.dtype, 'complex64');
         assert.strictEqual(a.device, device);
-        assert.deepStrictEqual(Array.from(a.toArraySync()), Array.from(b.toArraySync()));
+        // Host backends are deterministic; CUDA type-1 spreading adds with atomics (last bits vary).
+        if (backend === 'cuda') assert.ok(relErr(a.toArraySync(), b.toArraySync()) < 1e-6);
+        else assert.deepStrictEqual(Array.from(a.toArraySync()), Array.from(b.toArraySync()));
       }
       // complex128 and real images, real k-space: the same as their complex64 versions
       const same = (a, b, what) => assert.ok(relErr(a.toArraySync(), b.toArraySync()) < 1e-6, what);
