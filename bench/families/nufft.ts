@@ -16,6 +16,10 @@
  * and the relative ℓ2 error measured against the direct sum on a sample of 50 outputs (type 1:
  * 50 modes; type 2: 50 points, all gradient rows). A row whose sampled error exceeds 10·eps fails.
  *
+ * Gradient rows also time the plain transform of the same case in alternation with the gradient
+ * one ('vs plain (interleaved)': median of 9 paired ratios), since on a shared machine two rows
+ * timed a minute apart can differ by more than the ratio being measured.
+ *
  * Native full-size plain rows also carry the yardstick (FINUFFT 2.6-dev, FFTW, 2 threads, tol 1e-6,
  * execute only, as given in the issue) and our time as a ratio of it.
  *
@@ -165,6 +169,33 @@ function yardstick(c: NufftCase, backend: Backend, medianMs: number): Record<str
   return { 'vs FINUFFT': `${(medianMs / y[0]).toFixed(2)}× of ${y[0]} ms${y[1] ? ` (its error ${y[1].toExponential(1)})` : ''}` };
 }
 
+/**
+ * The fused gradient's cost over the plain transform (same points, data and eps), from runs of
+ * the two plans alternated so that machine noise hits both alike: median over 9 pairs of
+ * gradient time / plain time. Also printed: both medians.
+ */
+function gradientRatio(c: NufftCase, name: string, backend: Backend, runGrad: () => void): string {
+  const plain = prepare({ ...c, gradient: false }, `${name} (plain)`, backend);
+  try {
+    const time = (run: () => void) => {
+      const t0 = process.hrtime.bigint();
+      run();
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    plain.run();
+    const tp: number[] = [], tg: number[] = [], r: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      tp.push(time(() => plain.run()));
+      tg.push(time(runGrad));
+      r.push(tg[i] / tp[i]);
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    return `${med(r).toFixed(2)}× (${med(tg).toFixed(1)} / ${med(tp).toFixed(1)} ms)`;
+  } finally {
+    plain.dispose();
+  }
+}
+
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
@@ -213,6 +244,7 @@ function prepare(c: NufftCase, name: string, backend: Backend): Prepared {
           'split ms': `sort ${ms(sortMs)} | ${c.type === 1 ? 'spread' : 'interp'} ${ms(t.spreadMs)} | fft ${ms(t.fftMs)} | deconv ${ms(t.deconvolveMs)} | total ${ms(t.totalMs)}`,
           'rel. error': err,
           ...yardstick(c, backend, wall.median),
+          ...(c.gradient ? { 'vs plain (interleaved)': gradientRatio(c, name, backend, () => plan.executeSync(inp, { out })) } : {}),
         };
       },
       dispose() {
