@@ -79,11 +79,12 @@ export function deriveRows(raw: readonly RawRow[], ceilings: Ceilings, baseline?
     row.repeats = m.repeats;
     row.wallMs = m.wallMs;
     if (m.deviceMs) row.deviceMs = m.deviceMs;
-    row.throughputGBs = r.bytes / (m.wallMs.median * 1e6);
+    // bytes 0: the workload has no meaningful byte count (e.g. operator chains); no GB/s then.
+    if (r.bytes > 0) row.throughputGBs = r.bytes / (m.wallMs.median * 1e6);
     const js = jsMedian.get(`${r.family}\u0000${r.workload}`);
     if (js !== undefined) row.speedupOverJs = js / m.wallMs.median;
     const ceiling = r.backend === 'cuda' ? ceilings.cudaCopyGBs : ceilings.cpuCopyGBs;
-    if (ceiling) row.copyBandwidthFraction = r.bytes / ((m.deviceMs ?? m.wallMs).median * 1e6) / ceiling;
+    if (ceiling && r.bytes > 0) row.copyBandwidthFraction = r.bytes / ((m.deviceMs ?? m.wallMs).median * 1e6) / ceiling;
     const earlier = baseline?.get(rowKey(r));
     if (earlier !== undefined) row.compareRatio = earlier / m.wallMs.median;
     return row;
