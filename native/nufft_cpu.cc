@@ -701,7 +701,12 @@ struct Engine {
               }
               const T k1 = pk.k[1][b], d1 = pk.dk[1][b];
               for (int v = 0; v < NV; ++v) {
-                const VT r = vld(row + v * G);
+                VT r = vld(row + v * G);
+                // One load feeding both multiply-adds (the compiler would otherwise fold the
+                // load into each FMA and load every grid value twice).
+#if defined(__x86_64__) && defined(__AVX__)
+                asm("" : "+x"(r));
+#endif
                 PV[v] += k1 * r;
                 PW[v] += d1 * r;
               }
