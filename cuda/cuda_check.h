@@ -3,8 +3,10 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace rk {
 
@@ -35,3 +37,26 @@ namespace detail {
 
 // Call right after a kernel launch (<<<...>>>): reports launch-configuration errors.
 #define RK_CUDA_CHECK_LAUNCH() RK_CUDA_TRY(cudaGetLastError())
+
+namespace rk {
+
+// Stream-ordered temporaries (cudaMallocAsync), freed on every path when the scope ends.
+struct AsyncTemps {
+  cudaStream_t s;
+  std::vector<void*> ptrs;
+  explicit AsyncTemps(cudaStream_t st) : s(st) {}
+  AsyncTemps(const AsyncTemps&) = delete;
+  AsyncTemps& operator=(const AsyncTemps&) = delete;
+  ~AsyncTemps() {
+    for (void* p : ptrs) cudaFreeAsync(p, s);
+  }
+  template <typename U>
+  U* get(size_t n) {
+    void* p = nullptr;
+    RK_CUDA_TRY(cudaMallocAsync(&p, std::max<size_t>(n, 1) * sizeof(U), s));
+    ptrs.push_back(p);
+    return static_cast<U*>(p);
+  }
+};
+
+}  // namespace rk

@@ -272,24 +272,6 @@ int blocks_for(long long work) {
   return static_cast<int>(std::max<long long>(1, std::min<long long>(b, 1 << 20)));
 }
 
-// Stream-ordered temporaries (cudaMallocAsync), freed on every path.
-struct Temps {
-  cudaStream_t s;
-  std::vector<void*> ptrs;
-  explicit Temps(cudaStream_t st) : s(st) {}
-  Temps(const Temps&) = delete;
-  Temps& operator=(const Temps&) = delete;
-  ~Temps() {
-    for (void* p : ptrs) cudaFreeAsync(p, s);
-  }
-  template <typename U>
-  U* get(size_t n) {
-    void* p = nullptr;
-    RK_CUDA_TRY(cudaMallocAsync(&p, std::max<size_t>(n, 1) * sizeof(U), s));
-    ptrs.push_back(p);
-    return static_cast<U*>(p);
-  }
-};
 
 // The kernel tables on the device, the non-finite flag, and their shared-memory size.
 struct Setup {
@@ -298,7 +280,7 @@ struct Setup {
   size_t smem = 0;
 };
 
-Setup setup(const GriddingOptions& o, Temps& tmp, cudaStream_t s) {
+Setup setup(const GriddingOptions& o, AsyncTemps& tmp, cudaStream_t s) {
   Setup u;
   const size_t nc = o.coeffs.size();
   std::vector<double> host(2 * nc);
@@ -359,7 +341,7 @@ void gridding_spread_cuda(const GriddingOptions& o, const T* points, const T* st
     RK_CUDA_TRY(cudaStreamSynchronize(s));
     return;
   }
-  Temps tmp(s);
+  AsyncTemps tmp(s);
   const Setup u = setup(o, tmp, s);
   double* acc;
   if constexpr (std::is_same<T, double>::value) acc = grid;
@@ -379,7 +361,7 @@ void gridding_interp_cuda(const GriddingOptions& o, const T* points, const T* gr
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   const DevGeo g = make_geo(o);
   if (g.M == 0 || g.ntransf == 0) return;
-  Temps tmp(s);
+  AsyncTemps tmp(s);
   const Setup u = setup(o, tmp, s);
   launch_interp<T, T, T>(g, o.gradient, points, grid, out, u, s);
   finish(u, g, points, s);
@@ -397,7 +379,7 @@ void gridding_dcf_cuda(const GriddingOptions& o0, std::int64_t sets, const T* po
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   DevGeo g = make_geo(o);
   if (g.M == 0 || sets == 0) return;
-  Temps tmp(s);
+  AsyncTemps tmp(s);
   const Setup u = setup(o, tmp, s);
   double* w = tmp.get<double>(static_cast<size_t>(2 * g.M));
   double* v = tmp.get<double>(static_cast<size_t>(2 * g.M));

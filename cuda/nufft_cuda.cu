@@ -624,24 +624,6 @@ struct DevMem {
   }
 };
 
-// Stream-ordered temporaries (cudaMallocAsync), freed on every path.
-struct AsyncTemps {
-  cudaStream_t s;
-  std::vector<void*> ptrs;
-  explicit AsyncTemps(cudaStream_t st) : s(st) {}
-  AsyncTemps(const AsyncTemps&) = delete;
-  AsyncTemps& operator=(const AsyncTemps&) = delete;
-  ~AsyncTemps() {
-    for (void* p : ptrs) cudaFreeAsync(p, s);
-  }
-  template <typename U>
-  U* get(size_t n) {
-    void* p = nullptr;
-    RK_CUDA_TRY(cudaMallocAsync(&p, std::max<size_t>(n, 1) * sizeof(U), s));
-    ptrs.push_back(p);
-    return static_cast<U*>(p);
-  }
-};
 
 // Makes `device` current for the scope and restores the previous one.
 struct DeviceScope {

@@ -24,6 +24,7 @@
 
 #include "gridding_math.cuh"
 #include "parallel_for.h"
+#include "width_dispatch.h"
 
 #if __has_include(<napi.h>)
 #include "binding_util.h"
@@ -443,31 +444,9 @@ void interp_range(const Geo& g, const Sorted& s, std::int64_t b, std::int64_t e,
   }
 }
 
-template <int V>
-struct IntC {
-  static constexpr int value = V;
-};
-
 template <typename Fn>
 void dispatch_w(int w, Fn&& fn) {
-  switch (w) {
-    case 2: fn(IntC<2>{}); break;
-    case 3: fn(IntC<3>{}); break;
-    case 4: fn(IntC<4>{}); break;
-    case 5: fn(IntC<5>{}); break;
-    case 6: fn(IntC<6>{}); break;
-    case 7: fn(IntC<7>{}); break;
-    case 8: fn(IntC<8>{}); break;
-    case 9: fn(IntC<9>{}); break;
-    case 10: fn(IntC<10>{}); break;
-    case 11: fn(IntC<11>{}); break;
-    case 12: fn(IntC<12>{}); break;
-    case 13: fn(IntC<13>{}); break;
-    case 14: fn(IntC<14>{}); break;
-    case 15: fn(IntC<15>{}); break;
-    case 16: fn(IntC<16>{}); break;
-    default: throw OpFailure("INVALID_ARGUMENT", "gridding: width " + std::to_string(w) + " is outside 2..16");
-  }
+  dispatch_width(w, fn, [w] { throw OpFailure("INVALID_ARGUMENT", "gridding: width " + std::to_string(w) + " is outside 2..16"); });
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "fft.h"
 #include "nufft_math.cuh"
 #include "parallel_for.h"
+#include "width_dispatch.h"
 
 #if __has_include(<napi.h>)
 #include "binding_util.h"
@@ -1115,32 +1116,10 @@ struct Engine {
   }
 };
 
-template <int V>
-struct IntC {
-  static constexpr int value = V;
-};
-
 template <typename T>
 template <typename Fn>
 void Engine<T>::dispatch_w(Fn&& fn) const {
-  switch (w) {
-    case 2: fn(IntC<2>{}); break;
-    case 3: fn(IntC<3>{}); break;
-    case 4: fn(IntC<4>{}); break;
-    case 5: fn(IntC<5>{}); break;
-    case 6: fn(IntC<6>{}); break;
-    case 7: fn(IntC<7>{}); break;
-    case 8: fn(IntC<8>{}); break;
-    case 9: fn(IntC<9>{}); break;
-    case 10: fn(IntC<10>{}); break;
-    case 11: fn(IntC<11>{}); break;
-    case 12: fn(IntC<12>{}); break;
-    case 13: fn(IntC<13>{}); break;
-    case 14: fn(IntC<14>{}); break;
-    case 15: fn(IntC<15>{}); break;
-    case 16: fn(IntC<16>{}); break;
-    default: fn(IntC<0>{}); break;
-  }
+  dispatch_width(w, fn, [&] { fn(IntC<0>{}); });
 }
 
 }  // namespace
