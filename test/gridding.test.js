@@ -6,7 +6,10 @@
 // differences, bit-identical spreading across thread counts, bad inputs; then the same
 // comparisons for CUDA tensors (skipped without a GPU). Inputs are fresh random each run.
 const assert = require('assert');
-const { rk, random, caps, needCuda, assertClose, assertCode } = require('./helpers');
+const { rk, caps, needCuda, assertClose, assertCode } = require('./helpers');
+const { rnd, cdot, randomPoints: pointsOver } = require('./nufft-test-utils');
+/** Points [d, M] over ±7π (several periods, negative coordinates included). */
+const randomPoints = (d, M, T = Float64Array) => pointsOver(d, M, T, 7);
 const params = require('../dist/lib/nufft/params.js');
 const { loadAddon } = require('../dist/lib/loader.js');
 const { defaultHostBackend } = require('../dist/lib/backend.js');
@@ -15,27 +18,6 @@ const { gridding, mri, tensor } = rk;
 const REAL = { complex64: 'float32', complex128: 'float64' };
 const ARR = { complex64: Float32Array, complex128: Float64Array };
 const prod = (a) => a.reduce((x, y) => x * y, 1);
-
-function rnd(n, T = Float64Array, lo = -1, hi = 1) {
-  const a = new T(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * random();
-  return a;
-}
-
-/** Points [d, M] over several periods (exercises folding, negative coordinates included). */
-function randomPoints(d, M, T = Float64Array) {
-  return rnd(d * M, T, -7 * Math.PI, 7 * Math.PI);
-}
-
-/** Σ conj(a)·b over interleaved complex arrays, as [re, im]. */
-function cdot(a, b) {
-  let re = 0, im = 0;
-  for (let i = 0; i < a.length; i += 2) {
-    re += a[i] * b[i] + a[i + 1] * b[i + 1];
-    im += a[i] * b[i + 1] - a[i + 1] * b[i];
-  }
-  return [re, im];
-}
 
 function maxAbs(a) {
   let m = 0;

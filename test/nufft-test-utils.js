@@ -1,5 +1,7 @@
 'use strict';
-// Error measures and the raw addon-plan factory shared by the NUFFT test files.
+// Error measures, random inputs and the raw addon-plan factory shared by the NUFFT and gridding
+// test files.
+const { random } = require('./helpers');
 
 /** Relative ℓ2 error of a[off..off+len) against ref. */
 function relErr(a, ref, off = 0, len = ref.length - off) {
@@ -31,4 +33,26 @@ function makeAddonPlan(addon, o, device) {
   });
 }
 
-module.exports = { relErr, rowErrs, makeAddonPlan };
+/** n uniform values in [lo, hi) of type T (from the suite's seeded generator). */
+function rnd(n, T = Float64Array, lo = -1, hi = 1) {
+  const a = new T(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * random();
+  return a;
+}
+
+/** Points [d, M] spread over ±`periods`·π (exercises folding, negative coordinates included). */
+function randomPoints(d, M, T = Float64Array, periods = 3) {
+  return rnd(d * M, T, -periods * Math.PI, periods * Math.PI);
+}
+
+/** Σ conj(a)·b over interleaved complex arrays, as [re, im]. */
+function cdot(a, b) {
+  let re = 0, im = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    re += a[i] * b[i] + a[i + 1] * b[i + 1];
+    im += a[i] * b[i + 1] - a[i + 1] * b[i];
+  }
+  return [re, im];
+}
+
+module.exports = { relErr, rowErrs, makeAddonPlan, rnd, randomPoints, cdot };

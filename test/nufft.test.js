@@ -4,8 +4,8 @@
 // exact direct sums of lib/js/nudft in float64; inputs are fresh random each run (seeded by
 // helpers, printed once). Sizes are small so the file runs in seconds.
 const assert = require('assert');
-const { relErr } = require('./nufft-test-utils');
-const { rk, random, caps, assertCode } = require('./helpers');
+const { relErr, rnd, randomPoints, cdot } = require('./nufft-test-utils');
+const { rk, caps, assertCode } = require('./helpers');
 const { directNudft1, directNudft2 } = require('../dist/lib/js/nudft.js');
 
 const { nufft, gridding, tensor } = rk;
@@ -15,29 +15,6 @@ if (caps.addon.loaded && nufft.nativeNufftAvailable()) BACKENDS.push('native');
 const prod = (a) => a.reduce((x, y) => x * y, 1);
 const REAL = { complex64: 'float32', complex128: 'float64' };
 const ARR = { complex64: Float32Array, complex128: Float64Array };
-
-/** n uniform values in [lo, hi) of type T. */
-function rnd(n, T = Float64Array, lo = -1, hi = 1) {
-  const a = new T(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * random();
-  return a;
-}
-
-/** Points [d, M] spread over several periods (exercises folding). */
-function randomPoints(d, M, T = Float64Array) {
-  return rnd(d * M, T, -3 * Math.PI, 3 * Math.PI);
-}
-
-
-/** Σ conj(a)·b over interleaved complex arrays, as [re, im]. */
-function cdot(a, b) {
-  let re = 0, im = 0;
-  for (let i = 0; i < a.length; i += 2) {
-    re += a[i] * b[i] + a[i + 1] * b[i + 1];
-    im += a[i] * b[i + 1] - a[i + 1] * b[i];
-  }
-  return [re, im];
-}
 
 /** Row r of [ntransf, rows, M] complex data, over all transforms, as one Float64Array. */
 function rowOf(data, ntransf, rows, M, r) {
