@@ -98,6 +98,26 @@ const CASES = [
   { d: 3, n: [16, 18, 20], M: 150, widths: [4, 7] },
 ];
 
+/**
+ * Every (case, width) with and without the gradient, a fresh random problem each; dtype and
+ * batch size rotate across widths so every combination shows up somewhere. k counts widths.
+ */
+function* comparisonCases() {
+  let k = 0;
+  for (const { d, n, M, widths } of CASES) {
+    for (const width of widths) {
+      const dtype = k % 3 === 2 ? 'complex64' : 'complex128';
+      const nt = k % 2 === 0 ? 3 : 1;
+      for (const gradient of [false, true]) {
+        const { P, C, G } = problem(d, n, M, nt, gradient, dtype);
+        const rtol = dtype === 'complex64' ? 3e-7 : 1e-13;
+        yield { k, n, P, C, G, o: { width, gradient }, dtype, rtol, what: `d=${d} n=${n} w=${width} nt=${nt} ${dtype} gradient=${gradient}` };
+      }
+      k++;
+    }
+  }
+}
+
 describe('gridding native backend', function () {
   before(function () {
     if (!caps.addon.loaded) {
@@ -107,34 +127,21 @@ describe('gridding native backend', function () {
   });
 
   it('is the default host backend and equals js to rounding (d = 1..3, odd/even grids, widths 2..16, batches, gradients, float64 and float32)', async () => {
-    let k = 0;
-    for (const { d, n, M, widths } of CASES) {
-      for (const width of widths) {
-        // Rotate the other parameters across widths so every combination shows up somewhere.
-        const dtype = k % 3 === 2 ? 'complex64' : 'complex128';
-        const nt = k % 2 === 0 ? 3 : 1;
-        for (const gradient of [false, true]) {
-          const { P, C, G } = problem(d, n, M, nt, gradient, dtype);
-          const o = { width, gradient };
-          const rtol = dtype === 'complex64' ? 3e-7 : 1e-13;
-          const what = `d=${d} n=${n} w=${width} nt=${nt} ${dtype} gradient=${gradient}`;
-          const sJs = gridding.spreadSync(P, C, n, { ...o, backend: 'js' });
-          const sNat = gridding.spreadSync(P, C, n, o);
-          if (k === 0) {
-            // The default is native: bit-identical to asking for it.
-            assert.strictEqual(defaultHostBackend(), 'native');
-            assert.ok(Buffer.from(sNat.toArraySync().buffer).equals(Buffer.from(gridding.spreadSync(P, C, n, { ...o, backend: 'native' }).toArraySync().buffer)));
-          }
-          assert.strictEqual(sNat.dtype, dtype);
-          assert.deepStrictEqual(sNat.shape, sJs.shape);
-          assertClose(sNat.toArraySync(), sJs.toArraySync(), rtol, `spread ${what}`);
-          const iJs = gridding.interpSync(P, G, { ...o, backend: 'js' });
-          const iNat = await gridding.interp(P, G, { ...o, backend: 'native' });
-          assert.deepStrictEqual(iNat.shape, iJs.shape);
-          assertClose(iNat.toArraySync(), iJs.toArraySync(), rtol, `interp ${what}`);
-        }
-        k++;
+    for (const { k, n, P, C, G, o, dtype, rtol, what } of comparisonCases()) {
+      const sJs = gridding.spreadSync(P, C, n, { ...o, backend: 'js' });
+      const sNat = gridding.spreadSync(P, C, n, o);
+      if (k === 0) {
+        // The default is native: bit-identical to asking for it.
+        assert.strictEqual(defaultHostBackend(), 'native');
+        assert.ok(Buffer.from(sNat.toArraySync().buffer).equals(Buffer.from(gridding.spreadSync(P, C, n, { ...o, backend: 'native' }).toArraySync().buffer)));
       }
+      assert.strictEqual(sNat.dtype, dtype);
+      assert.deepStrictEqual(sNat.shape, sJs.shape);
+      assertClose(sNat.toArraySync(), sJs.toArraySync(), rtol, `spread ${what}`);
+      const iJs = gridding.interpSync(P, G, { ...o, backend: 'js' });
+      const iNat = await gridding.interp(P, G, { ...o, backend: 'native' });
+      assert.deepStrictEqual(iNat.shape, iJs.shape);
+      assertClose(iNat.toArraySync(), iJs.toArraySync(), rtol, `interp ${what}`);
     }
   });
 
@@ -318,27 +325,15 @@ describe('gridding CUDA backend', function () {
   const toCuda = (t) => t.toSync('cuda');
 
   it('equals native to rounding (d = 1..3, widths, batches, gradients, float64 and float32) and stays on the device', async () => {
-    let k = 0;
-    for (const { d, n, M, widths } of CASES) {
-      for (const width of widths) {
-        const dtype = k % 3 === 2 ? 'complex64' : 'complex128';
-        const nt = k % 2 === 0 ? 3 : 1;
-        for (const gradient of [false, true]) {
-          const { P, C, G } = problem(d, n, M, nt, gradient, dtype);
-          const o = { width, gradient };
-          const rtol = dtype === 'complex64' ? 3e-7 : 1e-13;
-          const what = `d=${d} n=${n} w=${width} nt=${nt} ${dtype} gradient=${gradient}`;
-          const [Pc, Cc, Gc] = [P, C, G].map(toCuda);
-          const s = gridding.spreadSync(Pc, Cc, n, o);
-          assert.strictEqual(s.device, Pc.device);
-          assertClose(s.toArraySync(), gridding.spreadSync(P, C, n, o).toArraySync(), rtol, `cuda spread ${what}`);
-          const v = await gridding.interp(Pc, Gc, o);
-          assert.strictEqual(v.device, Pc.device);
-          assertClose(v.toArraySync(), gridding.interpSync(P, G, o).toArraySync(), rtol, `cuda interp ${what}`);
-          for (const t of [Pc, Cc, Gc, s, v]) t.dispose();
-        }
-        k++;
-      }
+    for (const { n, P, C, G, o, rtol, what } of comparisonCases()) {
+      const [Pc, Cc, Gc] = [P, C, G].map(toCuda);
+      const s = gridding.spreadSync(Pc, Cc, n, o);
+      assert.strictEqual(s.device, Pc.device);
+      assertClose(s.toArraySync(), gridding.spreadSync(P, C, n, o).toArraySync(), rtol, `cuda spread ${what}`);
+      const v = await gridding.interp(Pc, Gc, o);
+      assert.strictEqual(v.device, Pc.device);
+      assertClose(v.toArraySync(), gridding.interpSync(P, G, o).toArraySync(), rtol, `cuda interp ${what}`);
+      for (const t of [Pc, Cc, Gc, s, v]) t.dispose();
     }
   });
 
