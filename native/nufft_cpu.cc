@@ -654,7 +654,62 @@ struct Engine {
         for (int q = 0; q < LEN; ++q) acc[q] = T(0);
         if (grad)
           for (int q = 0; q < LEN; ++q) accA[q] = accB[q] = T(0);
-        if (!grad && VW > 0) {
+        if (VW > 0 && W > 0 && VW <= 2 * G && contiguous && pad == 0 && wa[0] == W && wa[1] == W) {
+          // 3-D, rows of at most two vectors (complex64), equal widths, no wrap along the fastest
+          // axis (the common case): compile-time trip counts and precomputed row offsets, so the
+          // row loops unroll completely (8% faster; with four-vector complex128 rows the unrolled
+          // loops run out of registers and are slower, so those keep the general path).
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          constexpr int WC = W > 0 ? W : 1;
+          std::int64_t off1[WC];
+          for (int b = 0; b < WC; ++b) off1[b] = 2 * idx1[b] * n2;
+          const T* base = G_ + 2 * s2;
+          if (!grad) {
+            VT A[NV];
+            for (int v = 0; v < NV; ++v) A[v] = VT{};
+            for (int a = 0; a < WC; ++a) {
+              const T* pa = base + 2 * idx0[a] * n1 * n2;
+              const T k0 = pk.k[0][a];
+              for (int b = 0; b < WC; ++b) {
+                const T sc = k0 * pk.k[1][b];
+                const T* row = pa + off1[b];
+                for (int v = 0; v < NV; ++v) A[v] += sc * vld(row + v * G);
+              }
+            }
+            for (int v = 0; v < NV; ++v) vst(acc + v * G, A[v]);
+          } else {
+            VT A[NV], A0[NV], B[NV];
+            for (int v = 0; v < NV; ++v) A[v] = A0[v] = B[v] = VT{};
+            for (int a = 0; a < WC; ++a) {
+              const T* pa = base + 2 * idx0[a] * n1 * n2;
+              VT PV[NV], PW[NV];
+              for (int v = 0; v < NV; ++v) PV[v] = PW[v] = VT{};
+              for (int b = 0; b < WC; ++b) {
+                const T* row = pa + off1[b];
+                const T k1 = pk.k[1][b], d1 = pk.dk[1][b];
+                for (int v = 0; v < NV; ++v) {
+                  VT r = vld(row + v * G);
+#if defined(__x86_64__) && defined(__AVX__)
+                  asm("" : "+x"(r));
+#endif
+                  PV[v] += k1 * r;
+                  PW[v] += d1 * r;
+                }
+              }
+              const T k0 = pk.k[0][a], d0 = pk.dk[0][a];
+              for (int v = 0; v < NV; ++v) {
+                A[v] += k0 * PV[v];
+                A0[v] += d0 * PV[v];
+                B[v] += k0 * PW[v];
+              }
+            }
+            for (int v = 0; v < NV; ++v) {
+              vst(acc + v * G, A[v]);
+              vst(accA + v * G, A0[v]);
+              vst(accB + v * G, B[v]);
+            }
+          }
+        } else if (!grad && VW > 0) {
           // Plain fast path: register accumulators.
           constexpr int NV = VW > 0 ? VW / G : 1;
           VT A[NV];
