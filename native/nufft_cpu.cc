@@ -24,6 +24,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "fft.h"
 #include "nufft_math.cuh"
@@ -358,6 +359,28 @@ struct Engine {
   }
   static RK_FORCEINLINE void vst(T* p, VT v) { std::memcpy(p, &v, sizeof v); }
 
+  // Integer vector of the same lane count, for __builtin_shuffle masks.
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> LaneIdx;
+  typedef LaneIdx VI __attribute__((vector_size(32)));
+  // (w[0], w[0], w[1], w[1], ...) from G/2 real weights: one weight per (re, im) lane pair. Loads
+  // a whole vector (a half-vector copy would stall store forwarding); only lanes < G/2 are used,
+  // and the PK arrays it reads are long enough.
+  static RK_FORCEINLINE VT dup_pairs(const T* w) {
+    const VT x = vld(w);
+    VI m;
+    for (int l = 0; l < G; ++l) m[l] = l / 2;
+    return __builtin_shuffle(x, m);
+  }
+  // o[0] = Σ even lanes (real parts), o[1] = Σ odd lanes (imaginary parts), by halving folds.
+  static RK_FORCEINLINE void store_pair_sum(T* o, VT v) {
+    for (int s = G / 2; s >= 2; s /= 2) {
+      VI m;
+      for (int l = 0; l < G; ++l) m[l] = (l + s) % G;
+      v += __builtin_shuffle(v, m);
+    }
+    o[0] = v[0];
+    o[1] = v[1];
+  }
   static RK_FORCEINLINE T hsum_even(VT v) {
     T s = 0;
     for (int l = 0; l < G; l += 2) s += v[l];
@@ -823,29 +846,30 @@ struct Engine {
           // Lane-parallel contractions with the fastest axis's weights duplicated per (re, im)
           // pair (weights beyond W are 0, so the over-long accumulator lanes drop out).
           constexpr int NV = VW > 0 ? VW / G : 1;
-          alignas(64) T kd[VW > 0 ? VW : 1];
-          for (int q = 0; q < VW; ++q) kd[q] = k2[q / 2];
+          // complex64: weights duplicated by lane shuffles; complex128 (measured faster): by a
+          // scalar pass through a small array.
+          constexpr bool kShuffle = sizeof(T) == 4;
+          alignas(64) T kd[kShuffle || VW <= 0 ? 1 : VW];
+          if (!kShuffle)
+            for (int q = 0; q < VW; ++q) kd[q] = k2[q / 2];
           VT K2[NV], V{};
           for (int v = 0; v < NV; ++v) {
-            K2[v] = vld(kd + v * G);
+            K2[v] = kShuffle ? dup_pairs(k2 + v * (G / 2)) : vld(kd + v * G);
             V += vld(acc + v * G) * K2[v];
           }
-          o[0] = hsum_even(V);
-          o[1] = hsum_odd(V);
+          store_pair_sum(o, V);
           if (!grad) continue;
           const T* dk2 = pk.dk[2];
-          for (int q = 0; q < VW; ++q) kd[q] = dk2[q / 2];
+          if (!kShuffle)
+            for (int q = 0; q < VW; ++q) kd[q] = dk2[q / 2];
           VT D0{}, D1{}, D2{};
           for (int v = 0; v < NV; ++v) {
-            D2 += vld(acc + v * G) * vld(kd + v * G);
+            D2 += vld(acc + v * G) * (kShuffle ? dup_pairs(dk2 + v * (G / 2)) : vld(kd + v * G));
             D1 += vld(accB + v * G) * K2[v];
             D0 += vld(accA + v * G) * K2[v];
           }
           const VT* Dp[3] = {&D0, &D1, &D2};
-          for (int a = 0; a < d; ++a) {
-            o[2 * (1 + a)] = hsum_even(*Dp[pad + a]);
-            o[2 * (1 + a) + 1] = hsum_odd(*Dp[pad + a]);
-          }
+          for (int a = 0; a < d; ++a) store_pair_sum(o + 2 * (1 + a), *Dp[pad + a]);
           continue;
         }
         T vr = 0, vi = 0;
