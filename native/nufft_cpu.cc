@@ -677,11 +677,12 @@ struct Engine {
         for (int q = 0; q < LEN; ++q) acc[q] = T(0);
         if (grad)
           for (int q = 0; q < LEN; ++q) accA[q] = accB[q] = T(0);
-        if (VW > 0 && W > 0 && VW <= 2 * G && contiguous && pad == 0 && wa[0] == W && wa[1] == W) {
-          // 3-D, rows of at most two vectors (complex64), equal widths, no wrap along the fastest
-          // axis (the common case): compile-time trip counts and precomputed row offsets, so the
-          // row loops unroll completely (8% faster; with four-vector complex128 rows the unrolled
-          // loops run out of registers and are slower, so those keep the general path).
+        if (VW > 0 && W > 0 && VW <= 2 * G && contiguous && pad <= 1 && wa[1] == W && (pad == 1 || wa[0] == W)) {
+          // 2-D or 3-D, rows of at most two vectors (complex64), equal widths, no wrap along the
+          // fastest axis (the common case): compile-time trip counts and precomputed row offsets,
+          // so the row loops unroll completely (8% faster in 3-D; with four-vector complex128 rows
+          // the unrolled loops run out of registers and are slower, so those keep the general path).
+          const int nplanes = pad == 0 ? W : 1;
           constexpr int NV = VW > 0 ? VW / G : 1;
           constexpr int WC = W > 0 ? W : 1;
           std::int64_t off1[WC];
@@ -690,7 +691,7 @@ struct Engine {
           if (!grad) {
             VT A[NV];
             for (int v = 0; v < NV; ++v) A[v] = VT{};
-            for (int a = 0; a < WC; ++a) {
+            for (int a = 0; a < nplanes; ++a) {
               const T* pa = base + 2 * idx0[a] * n1 * n2;
               const T k0 = pk.k[0][a];
               for (int b = 0; b < WC; ++b) {
@@ -703,7 +704,7 @@ struct Engine {
           } else {
             VT A[NV], A0[NV], B[NV];
             for (int v = 0; v < NV; ++v) A[v] = A0[v] = B[v] = VT{};
-            for (int a = 0; a < WC; ++a) {
+            for (int a = 0; a < nplanes; ++a) {
               const T* pa = base + 2 * idx0[a] * n1 * n2;
               VT PV[NV], PW[NV];
               for (int v = 0; v < NV; ++v) PV[v] = PW[v] = VT{};
