@@ -381,16 +381,6 @@ struct Engine {
     o[0] = v[0];
     o[1] = v[1];
   }
-  static RK_FORCEINLINE T hsum_even(VT v) {
-    T s = 0;
-    for (int l = 0; l < G; l += 2) s += v[l];
-    return s;
-  }
-  static RK_FORCEINLINE T hsum_odd(VT v) {
-    T s = 0;
-    for (int l = 1; l < G; l += 2) s += v[l];
-    return s;
-  }
   template <int N>
   static RK_FORCEINLINE void axpy1(T* __restrict__ y, int n, T a, const T* __restrict__ x) {
     if (N > 0) {
