@@ -23,16 +23,11 @@
 #include <vector>
 
 #include "cuda_check.h"
+#include "op_failure.h"
 #include "gridding.h"
 #include "gridding_math.cuh"
 
 namespace rk {
-
-// Same definition as native/binding_util.h (which needs N-API headers, not compiled by nvcc).
-struct OpFailure : std::runtime_error {
-  std::string code;
-  OpFailure(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
-};
 
 namespace {
 

@@ -14,17 +14,12 @@
 #include <string>
 
 #include "cuda_check.h"
+#include "op_failure.h"
 #include "cufft_loader.h"
 #include "mri.h"
 #include "mri_math.cuh"
 
 namespace rk {
-
-// Same definition as native/binding_util.h (which needs N-API headers, not compiled by nvcc).
-struct OpFailure : std::runtime_error {
-  std::string code;
-  OpFailure(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
-};
 
 namespace {
 

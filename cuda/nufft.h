@@ -10,7 +10,7 @@
 // returns [ntransf, 1+d, M]: the value and ∂c_j/∂x_a rows (one FFT).
 //
 // Kernel parameters (width, β, fine grid, polynomial coefficients, φ̂) are chosen exactly as in
-// lib/nufft/params.ts. Errors are thrown as rk::OpFailure (native/binding_util.h) with codes
+// lib/nufft/params.ts. Errors are thrown as rk::OpFailure (native/op_failure.h) with codes
 // INVALID_ARGUMENT, INVALID_DTYPE, INVALID_SHAPE, NON_FINITE, SIZE_TOO_LARGE.
 #pragma once
 #include <cstdint>

@@ -10,13 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace rk {
+#include "op_failure.h"
 
-// A failure with a code the JS side maps to ReconKernelsError (lib/errors.ts).
-struct OpFailure : std::runtime_error {
-  std::string code;
-  OpFailure(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
-};
+namespace rk {
 
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& message);
 

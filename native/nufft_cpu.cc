@@ -31,17 +31,7 @@
 #include "parallel_for.h"
 #include "width_dispatch.h"
 
-#if __has_include(<napi.h>)
-#include "binding_util.h"
-#else
-namespace rk {
-// Same definition as native/binding_util.h, for standalone builds without N-API headers.
-struct OpFailure : std::runtime_error {
-  std::string code;
-  OpFailure(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
-};
-}  // namespace rk
-#endif
+#include "op_failure.h"
 
 namespace rk {
 
