@@ -354,17 +354,25 @@ struct Engine {
   // Integer vector of the same lane count, for __builtin_shuffle masks.
   typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> LaneIdx;
   typedef LaneIdx VI __attribute__((vector_size(32)));
-  // (w[0], w[0], w[1], w[1], ...) from G/2 real weights: one weight per (re, im) lane pair. Loads
-  // a whole vector (a half-vector copy would stall store forwarding); only lanes < G/2 are used,
-  // and the PK arrays it reads are long enough.
-  // The shuffle masks are literals: masks filled in a loop were built at run time, lane by lane,
-  // on every call (gcc 12).
-  static RK_FORCEINLINE VT dup_pairs(const T* w) {
-    const VT x = vld(w);
+  // Vector v of the weights w duplicated per (re, im) lane pair: (w[h], w[h], w[h+1], w[h+1], ...)
+  // with h = v·G/2. Loads the whole vector the kernel evaluation stored (G-aligned, so the load
+  // is forwarded from that store; a load straddling two stores would stall) and shuffles its low
+  // or high half. The shuffle masks are literals: masks filled in a loop were built at run time,
+  // lane by lane, on every call (gcc 12).
+  static RK_FORCEINLINE VT dup_pairs(const T* w, int v) {
+    const VT x = vld(w + (v / 2) * G);
     if constexpr (G == 8) {
-      return __builtin_shuffle(x, VI{0, 0, 1, 1, 2, 2, 3, 3});
+      return (v & 1) ? __builtin_shuffle(x, VI{4, 4, 5, 5, 6, 6, 7, 7}) : __builtin_shuffle(x, VI{0, 0, 1, 1, 2, 2, 3, 3});
     } else {
-      return __builtin_shuffle(x, VI{0, 0, 1, 1});
+      return (v & 1) ? __builtin_shuffle(x, VI{2, 2, 3, 3}) : __builtin_shuffle(x, VI{0, 0, 1, 1});
+    }
+  }
+  // (re, im, re, im, ...) in registers.
+  static RK_FORCEINLINE VT cbroadcast(T re, T im) {
+    if constexpr (G == 8) {
+      return VT{re, im, re, im, re, im, re, im};
+    } else {
+      return VT{re, im, re, im};
     }
   }
   // o[0] = Σ even lanes (real parts), o[1] = Σ odd lanes (imaginary parts), by halving folds.
@@ -527,14 +535,18 @@ struct Engine {
     const int w0 = pad <= 0 ? wa[0] : 1, w1 = pad <= 1 ? wa[1] : 1;
     (void)WW;
     const std::int64_t E1 = pad == 1 ? ch.len : E[1], E2 = pad == 2 ? ch.len : E[2];
-    PK pk;
+    // The next point's kernel values are evaluated before this point is spread, so their
+    // latency-bound Horner chains run under this point's row updates.
+    PK pkb[2];
     alignas(64) T P[2 * kMaxW + 16] = {}, Q0[2 * kMaxW + 16] = {}, Q1[2 * kMaxW + 16] = {};
     alignas(64) T s01[kMaxW * kMaxW], s0[kMaxW * kMaxW], s1[kMaxW * kMaxW];
+    if (ch.e > ch.b) eval_point<W>(ch.b, grad, pkb[0]);
     // Strengths were permuted into sorted order [M][rows] by sort_strengths().
     for (std::int64_t pb = ch.b; pb < ch.e; pb += kBlock) {
       const std::int64_t pe = std::min<std::int64_t>(ch.e, pb + kBlock);
       for (std::int64_t pi = pb; pi < pe; ++pi) {
-        eval_point<W>(pi, grad, pk);
+        const PK& pk = pkb[(pi - ch.b) & 1];
+        if (pi + 1 < ch.e) eval_point<W>(pi + 1, grad, pkb[(pi + 1 - ch.b) & 1]);
         std::int64_t l[3];
         for (int pa = 0; pa < 3; ++pa) l[pa] = pa < pad ? 0 : pa == pad ? pk.i0[pa] - ch.lo : pk.i0[pa] + off;
         const T* s = sorted_in + sorted_stride() * pi;
@@ -546,6 +558,24 @@ struct Engine {
           for (int a = 0; a < w0; ++a)
             for (int b = 0; b < w1; ++b) s01[a * w1 + b] = pk.k[0][a] * pk.k[1][b];
         };
+        if (!grad && VW > 0 && W > 0) {
+          // The point's fastest-axis row c·k2 built in registers (a row written element-wise and
+          // then loaded as vectors stalls on store forwarding once per point).
+          constexpr int NV = VW > 0 ? VW / G : 1;
+          const VT C = cbroadcast(cr, ci);
+          VT Pv[NV];
+          for (int v = 0; v < NV; ++v) Pv[v] = C * dup_pairs(k2, v);
+          for (int a = 0; a < w0; ++a) {
+            const T k0a = pk.k[0][a];
+            T* plane = base + 2 * a * E1 * E2;
+            for (int b = 0; b < w1; ++b) {
+              const T sc = k0a * pk.k[1][b];
+              T* row = plane + 2 * b * E2;
+              for (int v = 0; v < NV; ++v) vst(row + v * G, vld(row + v * G) + sc * Pv[v]);
+            }
+          }
+          continue;
+        }
         if (!grad) {
           row_weights();
           for (int q = 0; q < WW; ++q) {
@@ -570,24 +600,14 @@ struct Engine {
           // += k1[b]·X + dk1[b]·Y: two FMAs per vector with real broadcasts, rows read and
           // written once.
           constexpr int NV = VW > 0 ? VW / G : 1;
-          alignas(64) T K2[VW > 0 ? VW : 1], D2[VW > 0 ? VW : 1];
-          for (int q = 0; q < VW / 2; ++q) {
-            K2[2 * q] = K2[2 * q + 1] = q < WW ? k2[q] : T(0);
-            D2[2 * q] = D2[2 * q + 1] = q < WW ? dk2[q] : T(0);
-          }
+          // Weights duplicated per (re, im) pair in registers (the kernel rows are zero beyond W).
           VT kv[NV], dv[NV];
           for (int v = 0; v < NV; ++v) {
-            kv[v] = vld(K2 + v * G);
-            dv[v] = vld(D2 + v * G);
+            kv[v] = dup_pairs(k2, v);
+            dv[v] = dup_pairs(dk2, v);
           }
-          // (re, im, re, im, ...) masks: a complex broadcast is re·RE + im·IM.
-          VT RE, IM;
-          for (int l = 0; l < G; ++l) {
-            RE[l] = (l & 1) ? T(0) : T(1);
-            IM[l] = (l & 1) ? T(1) : T(0);
-          }
-          const VT C = cr * RE + ci * IM, G0 = gr[0] * RE + gi[0] * IM;
-          const VT G1 = gr[1] * RE + gi[1] * IM, G2 = gr[2] * RE + gi[2] * IM;
+          const VT C = cbroadcast(cr, ci), G0 = cbroadcast(gr[0], gi[0]);
+          const VT G1 = cbroadcast(gr[1], gi[1]), G2 = cbroadcast(gr[2], gi[2]);
           VT Xc[NV], X2[NV], Y1[NV];  // per-point parts: C⊗k2 + G2... split by the plane weights
           for (int v = 0; v < NV; ++v) {
             Xc[v] = C * kv[v] + G2 * dv[v];
@@ -832,7 +852,7 @@ struct Engine {
             for (int q = 0; q < VW; ++q) kd[q] = k2[q / 2];
           VT K2[NV], V{};
           for (int v = 0; v < NV; ++v) {
-            K2[v] = kShuffle ? dup_pairs(k2 + v * (G / 2)) : vld(kd + v * G);
+            K2[v] = kShuffle ? dup_pairs(k2, v) : vld(kd + v * G);
             V += vld(acc + v * G) * K2[v];
           }
           store_pair_sum(o, V);
@@ -842,7 +862,7 @@ struct Engine {
             for (int q = 0; q < VW; ++q) kd[q] = dk2[q / 2];
           VT D0{}, D1{}, D2{};
           for (int v = 0; v < NV; ++v) {
-            D2 += vld(acc + v * G) * (kShuffle ? dup_pairs(dk2 + v * (G / 2)) : vld(kd + v * G));
+            D2 += vld(acc + v * G) * (kShuffle ? dup_pairs(dk2, v) : vld(kd + v * G));
             D1 += vld(accB + v * G) * K2[v];
             D0 += vld(accA + v * G) * K2[v];
           }
