@@ -136,6 +136,11 @@ std::vector<double> cheb_fit_monomial(F f, int degree) {
   return mono;
 }
 
+// Fit tolerance for a NUFFT of relative error eps at oversampling sigma (kernelFitTolerance in
+// lib/nufft/params.ts): the band-edge deconvolution amplifies a fit error ≈ 3× at σ = 2 and up to
+// ≈ 50× at σ = 1.25, so these keep the fit under 5% of eps without spending extra Horner steps.
+double kernel_fit_tolerance(double eps, double sigma) { return std::max((sigma >= 2 ? 1e-2 : 1e-3) * eps, 1e-14); }
+
 void kernel_polynomial(int width, double beta, double tol, NufftKernel& out) {
   const double half = width / 2.0;
   auto zOf = [&](int j, double u) { return ((u + 1) / 2 + j - half) / half; };
@@ -224,7 +229,7 @@ NufftKernel nufft_choose_kernel(double eps, double upsampfac, bool f32, bool gra
     throw OpFailure("INVALID_ARGUMENT", "kernel width " + std::to_string(k.width) + " is outside 2..32");
   }
   k.beta = kb_beta(k.width, upsampfac);
-  kernel_polynomial(k.width, k.beta, std::max(1e-3 * eps, 1e-14), k);
+  kernel_polynomial(k.width, k.beta, kernel_fit_tolerance(eps, upsampfac), k);
   return k;
 }
 
@@ -738,8 +743,10 @@ struct Engine {
             for (int v = 0; v < NV; ++v) A[v] = A0[v] = B[v] = VT{};
             for (int a = 0; a < nplanes; ++a) {
               const T* pa = base + pidx[a] * pstride;
-              VT PV[NV], PW[NV];
-              for (int v = 0; v < NV; ++v) PV[v] = PW[v] = VT{};
+              // Even and odd rows into separate partial sums, as in the plain path (4-5% faster
+              // in 3-D; the four-vector complex128 general path below runs out of registers).
+              VT PV[NV], PW[NV], QV[NV], QW[NV];
+              for (int v = 0; v < NV; ++v) PV[v] = PW[v] = QV[v] = QW[v] = VT{};
               for (int b = 0; b < WC; ++b) {
                 const T* row = pa + off1[b];
                 const T k1 = pk.k[1][b], d1 = pk.dk[1][b];
@@ -748,9 +755,13 @@ struct Engine {
 #if defined(__x86_64__) && defined(__AVX__)
                   asm("" : "+x"(r));
 #endif
-                  PV[v] += k1 * r;
-                  PW[v] += d1 * r;
+                  (b & 1 ? QV[v] : PV[v]) += k1 * r;
+                  (b & 1 ? QW[v] : PW[v]) += d1 * r;
                 }
+              }
+              for (int v = 0; v < NV; ++v) {
+                PV[v] += QV[v];
+                PW[v] += QW[v];
               }
               const T k0 = pk.k[0][a], d0 = pk.dk[0][a];
               for (int v = 0; v < NV; ++v) {
@@ -1354,7 +1365,7 @@ NufftPlan::NufftPlan(const NufftOptions& o) : impl_(new Impl) {
       ka.beta = kb_beta(w, sigma);
       ka.gradient_width_increase = inc;
       const double tol_eps = std::min(o.eps, axis_error_estimate(pw[a], sigma));
-      kernel_polynomial(w, ka.beta, std::max(1e-3 * tol_eps, 1e-14), ka);
+      kernel_polynomial(w, ka.beta, kernel_fit_tolerance(tol_eps, sigma), ka);
     }
   } else {
     for (int a = 0; a < o.dim; ++a) {
