@@ -136,9 +136,9 @@ std::vector<double> cheb_fit_monomial(F f, int degree) {
   return mono;
 }
 
-// Fit tolerance for a NUFFT of relative error eps at oversampling sigma (kernelFitTolerance in
-// lib/nufft/params.ts): the band-edge deconvolution amplifies a fit error ≈ 3× at σ = 2 and up to
-// ≈ 50× at σ = 1.25, so these keep the fit under 5% of eps without spending extra Horner steps.
+// Fit tolerance for a NUFFT of relative error eps at oversampling sigma: the same rule as
+// kernelFitTolerance in lib/nufft/params.ts (why these factors: see there), so both backends fit
+// the same polynomials.
 double kernel_fit_tolerance(double eps, double sigma) { return std::max((sigma >= 2 ? 1e-2 : 1e-3) * eps, 1e-14); }
 
 void kernel_polynomial(int width, double beta, double tol, NufftKernel& out) {

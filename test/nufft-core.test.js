@@ -158,6 +158,42 @@ describe('nufft params', () => {
     assert.ok(Math.abs(fd - params.kbKernelDerivative(z, kp.beta)) < 1e-6 * Math.abs(fd));
   });
 
+  it('the kernel polynomial adds under 5% of eps to values and derivatives, band edge included', () => {
+    // 1-D interpolation of single modes f[k] = 1 (band edges included): the output's change when
+    // the polynomial replaces the exact φ (and dφ/dz), relative to |c| = 1 and to |∂c| = |k|.
+    const N = 64;
+    for (const sigma of [2, 1.25]) {
+      for (const eps of sigma === 2 ? [1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12] : [1e-2, 1e-4, 1e-6, 1e-8]) {
+        for (const gradient of [false, true]) {
+          const kp = params.chooseKernel({ eps, upsampfac: sigma, gradient });
+          const { width: w, degree, coeffs, dcoeffs } = kp.poly;
+          const nf = params.fineGridSize(N, sigma, w);
+          const phat = params.kernelFourierSeries(w, kp.beta, nf, N);
+          let worst = 0, worstD = 0;
+          for (const k of [-N / 2, -N / 4, 1, N / 4 - 1, N / 2 - 1]) {
+            for (let t = 0; t < 100; t++) {
+              const y = Math.random() * nf, i0 = Math.ceil(y - w / 2), u = 2 * (i0 - (y - w / 2)) - 1;
+              let vr = 0, vi = 0, gr = 0, gi = 0;
+              for (let j = 0; j < w; j++) {
+                let v = 0, dv = 0;
+                for (let p = 0; p <= degree; p++) { v = v * u + coeffs[p * w + j]; dv = dv * u + dcoeffs[p * w + j]; }
+                const z = ((u + 1) / 2 + j - w / 2) / (w / 2);
+                const dv0 = v - params.kbKernel(z, kp.beta);
+                const dd0 = (dv - params.kbKernelDerivative(z, kp.beta)) * (2 / w) * (nf / (2 * Math.PI));
+                const ang = (2 * Math.PI * k * (i0 + j)) / nf, c = Math.cos(ang) / phat[k + N / 2], s = Math.sin(ang) / phat[k + N / 2];
+                vr += c * dv0; vi += s * dv0; gr += c * dd0; gi += s * dd0;
+              }
+              worst = Math.max(worst, Math.hypot(vr, vi));
+              worstD = Math.max(worstD, Math.hypot(gr, gi) / Math.abs(k));
+            }
+          }
+          assert.ok(worst <= 0.05 * eps, `σ ${sigma} eps ${eps} w ${w} deg ${degree}: fit adds ${worst} to values`);
+          if (gradient) assert.ok(worstD <= 0.05 * eps, `σ ${sigma} eps ${eps} w ${w} deg ${degree}: fit adds ${worstD} to derivatives`);
+        }
+      }
+    }
+  });
+
   it('kernelFourierSeries matches the discrete sum it stands for', () => {
     const kp = params.chooseKernel({ eps: 1e-9 }), w = kp.width, nf = 40, N = 20;
     const phat = params.kernelFourierSeries(w, kp.beta, nf, N);
