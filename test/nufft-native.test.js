@@ -63,10 +63,11 @@ const SIZES = { 1: [[50], 400], 2: [[20, 17], 300], 3: [[8, 9, 7], 200] };
     const [modes, M] = SIZES[d];
     for (const type of [1, 2]) {
       for (const gradient of [false, true]) {
-        it(`${d}-D type ${type}${gradient ? ' gradient' : ''}: f64 / f32 / ntransf 2 + modeord 1 + flipped isign vs direct sums`, () => {
+        it(`${d}-D type ${type}${gradient ? ' gradient' : ''}: f64 / f32 / ntransf 2-3 + modeord 1 + flipped isign vs direct sums`, () => {
           const cases = [
             { dtype: 'complex128', eps: 1e-9 },
             { dtype: 'complex64', eps: 1e-5 },
+            { dtype: 'complex64', eps: 1e-4, ntransf: 3 },
             { dtype: 'complex128', eps: 1e-6, ntransf: 2, modeord: 1, isign: type === 1 ? -1 : 1 },
             { dtype: 'complex128', eps: 1e-8, upsampfac: 1.25 },
           ];
