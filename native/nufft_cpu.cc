@@ -384,8 +384,8 @@ struct Engine {
   // Spreading rows in vectors of VB bytes: 32 (the VT above) or, with AVX-512, 64 where a row
   // is a whole number of them. A row update is one load, one or two multiply-adds and one store
   // per vector, so halving the vector count cut 3-D gradient spreading by 5-14% (complex64 /
-  // complex128) and plain complex128 by 6% on Zen 5; interpolation, which only loads, measured no
-  // gain and stays on 256-bit vectors.
+  // complex128) and plain complex128 by 6% on Zen 5. Interpolation stays on 256-bit vectors: its
+  // unaligned 512-bit row loads (every one split across two cache lines) measured 10-35% slower.
   template <int VB>
   struct Lanes {
     typedef T V __attribute__((vector_size(VB)));
