@@ -727,7 +727,7 @@ struct Engine {
     (void)WW;
     const std::int64_t n0 = n3[0], n1 = n3[1], n2 = n3[2];
     const int LEN = VW > 0 ? VW : n2r;
-    PK pk;
+    PK pkb[2];
     alignas(64) T acc[2 * kMaxW + 16], accA[2 * kMaxW + 16], accB[2 * kMaxW + 16];
     std::int64_t idx0[kMaxW], idx1[kMaxW], col[kMaxW];
     // Rows that wrap along the fastest axis are gathered into blk ([w0][w1][LEN], zero beyond the
@@ -742,7 +742,14 @@ struct Engine {
     for (std::int64_t pb = b0; pb < b1; pb += kBlock) {
       const std::int64_t pe = std::min<std::int64_t>(b1, pb + kBlock);
       for (std::int64_t pi = pb; pi < pe; ++pi) {
-        eval_point<W>(pi, grad, pk);
+        // In 1-D and 2-D a point's rows are few, so the latency-bound Horner chains of its kernel
+        // evaluation dominate: the next point's are started before this point's rows are read
+        // (2-D complex64: 4-10% faster plain, 5-6% gradient; complex128 unchanged). In 3-D the
+        // rows already cover that latency and the look-ahead measured 5-8% slower.
+        const bool ahead = d <= 2;
+        if (!ahead || pi == b0) eval_point<W>(pi, grad, pkb[ahead ? (pi - b0) & 1 : 0]);
+        const PK& pk = pkb[ahead ? (pi - b0) & 1 : 0];
+        if (ahead && pi + 1 < b1) eval_point<W>(pi + 1, grad, pkb[(pi + 1 - b0) & 1]);
         for (int a = 0; a < w0; ++a) idx0[a] = nufftm::wrap_near(pk.i0[0] + a, n0);
         for (int b = 0; b < w1; ++b) idx1[b] = nufftm::wrap_near(pk.i0[1] + b, n1);
         const std::int64_t s2 = pk.i0[2];
