@@ -162,41 +162,60 @@ class Geometry {
    * strengths: [ntransf, M] or [ntransf, 1+d, M] complex; grid: [ntransf, n..] complex.
    */
   spread(strengths: RealArray, ntransf: number, grad: boolean, grid: Float64Array): void {
+    // Separate methods: V8 optimises each loop nest on its own (one function holding both ran the
+    // plain loops 4-6% slower).
+    if (grad) this.spreadGradient(strengths, ntransf, grid);
+    else this.spreadPlain(strengths, ntransf, grid);
+  }
+
+  private spreadPlain(strengths: RealArray, ntransf: number, grid: Float64Array): void {
+    const M = this.M, [n0, n1, n2] = this.n3, [w0, w1, w2] = this.w3;
+    const gsz = 2 * n0 * n1 * n2;
+    const ker = this.ker, idx = this.idx, order = this.order;
+    for (let pi = 0; pi < M; pi++) {
+      const j = order[pi];
+      this.evalPoint(pi, false);
+      const start = this.lastStart;
+      for (let t = 0; t < ntransf; t++) {
+        const sb = 2 * (t * M + j);
+        const cr = strengths[sb], ci = strengths[sb + 1];
+        const gb = t * gsz;
+        for (let a = 0; a < w0; a++) {
+          const k0 = ker[a], o0 = idx[a] * n1;
+          for (let b = 0; b < w1; b++) {
+            const k01 = k0 * ker[32 + b], o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
+            const vr = cr * k01, vi = ci * k01;
+            if (start >= 0) {
+              for (let c = 0, o = o1 + 2 * start; c < w2; c++, o += 2) {
+                const k = ker[64 + c];
+                grid[o] += vr * k; grid[o + 1] += vi * k;
+              }
+            } else {
+              for (let c = 0; c < w2; c++) {
+                const k = ker[64 + c], o = o1 + 2 * idx[64 + c];
+                grid[o] += vr * k; grid[o + 1] += vi * k;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private spreadGradient(strengths: RealArray, ntransf: number, grid: Float64Array): void {
     const M = this.M, d = this.dim, [n0, n1, n2] = this.n3, [w0, w1, w2] = this.w3;
-    const gsz = 2 * n0 * n1 * n2, rows = grad ? 1 + d : 1;
+    const gsz = 2 * n0 * n1 * n2, rows = 1 + d;
     const ker = this.ker, dker = this.dker, idx = this.idx, order = this.order, kd = this.kd;
     // Derivative strengths of the padded axes are zero.
     let g0r = 0, g0i = 0, g1r = 0, g1i = 0, g2r = 0, g2i = 0;
     for (let pi = 0; pi < M; pi++) {
       const j = order[pi];
-      this.evalPoint(pi, grad);
-      if (grad) interleaveLastAxis(ker, dker, w2, kd);
-      const start = this.lastStart;
+      this.evalPoint(pi, true);
+      interleaveLastAxis(ker, dker, w2, kd);
       for (let t = 0; t < ntransf; t++) {
         const sb = 2 * (t * rows * M + j);
         const cr = strengths[sb], ci = strengths[sb + 1];
         const gb = t * gsz;
-        if (!grad) {
-          for (let a = 0; a < w0; a++) {
-            const k0 = ker[a], o0 = idx[a] * n1;
-            for (let b = 0; b < w1; b++) {
-              const k01 = k0 * ker[32 + b], o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
-              const vr = cr * k01, vi = ci * k01;
-              if (start >= 0) {
-                for (let c = 0, o = o1 + 2 * start; c < w2; c++, o += 2) {
-                  const k = ker[64 + c];
-                  grid[o] += vr * k; grid[o + 1] += vi * k;
-                }
-              } else {
-                for (let c = 0; c < w2; c++) {
-                  const k = ker[64 + c], o = o1 + 2 * idx[64 + c];
-                  grid[o] += vr * k; grid[o + 1] += vi * k;
-                }
-              }
-            }
-          }
-          continue;
-        }
         // Gradient strengths d_{j,a} for the real axes, placed on padded axes.
         const off = MAX_DIM - d;
         for (let a = 0; a < d; a++) {
@@ -209,7 +228,20 @@ class Geometry {
           // value part V = c·k0 + g0·dk0; axis-1 and axis-2 gradient parts scale with k0
           const Vr = cr * k0 + g0r * dk0, Vi = ci * k0 + g0i * dk0;
           const G1r = g1r * k0, G1i = g1i * k0, G2r = g2r * k0, G2i = g2i * k0;
-          for (let b = 0; b < w1; b++) {
+          // Two rows per pass over the last axis, as in interpGradient.
+          let b = 0;
+          for (; b + 1 < w1; b += 2) {
+            const k1 = ker[32 + b], dk1 = dker[32 + b], o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
+            const k1n = ker[33 + b], dk1n = dker[33 + b], p1 = gb + 2 * (o0 + idx[33 + b]) * n2;
+            const Ar = Vr * k1 + G1r * dk1, Ai = Vi * k1 + G1i * dk1, Br = G2r * k1, Bi = G2i * k1;
+            const Cr = Vr * k1n + G1r * dk1n, Ci = Vi * k1n + G1i * dk1n, Dr = G2r * k1n, Di = G2i * k1n;
+            for (let c = 0; c < w2; c++) {
+              const k = kd[2 * c], dk = kd[2 * c + 1], col = 2 * idx[64 + c], o = o1 + col, q = p1 + col;
+              grid[o] += Ar * k + Br * dk; grid[o + 1] += Ai * k + Bi * dk;
+              grid[q] += Cr * k + Dr * dk; grid[q + 1] += Ci * k + Di * dk;
+            }
+          }
+          if (b < w1) {
             const k1 = ker[32 + b], dk1 = dker[32 + b], o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
             const Ar = Vr * k1 + G1r * dk1, Ai = Vi * k1 + G1i * dk1;
             const Br = G2r * k1, Bi = G2i * k1;
@@ -228,51 +260,84 @@ class Geometry {
    * Σ_g grid·∂weight/∂x_a. out: [ntransf, M] or [ntransf, 1+d, M] complex.
    */
   interp(grid: ArrayLike<number>, ntransf: number, grad: boolean, out: RealArray): void {
+    // Separate methods, as in spread.
+    if (grad) this.interpGradient(grid, ntransf, out);
+    else this.interpPlain(grid, ntransf, out);
+  }
+
+  private interpPlain(grid: ArrayLike<number>, ntransf: number, out: RealArray): void {
+    const M = this.M, [n0, n1, n2] = this.n3, [w0, w1, w2] = this.w3;
+    const gsz = 2 * n0 * n1 * n2;
+    const ker = this.ker, idx = this.idx, order = this.order;
+    for (let pi = 0; pi < M; pi++) {
+      const j = order[pi];
+      this.evalPoint(pi, false);
+      const start = this.lastStart;
+      for (let t = 0; t < ntransf; t++) {
+        const gb = t * gsz, ob = 2 * (t * M + j);
+        let vr = 0, vi = 0;
+        for (let a = 0; a < w0; a++) {
+          const o0 = idx[a] * n1;
+          let ar = 0, ai = 0;
+          for (let b = 0; b < w1; b++) {
+            const o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
+            let sr = 0, si = 0;
+            if (start >= 0) {
+              for (let c = 0, o = o1 + 2 * start; c < w2; c++, o += 2) {
+                const k = ker[64 + c];
+                sr += grid[o] * k; si += grid[o + 1] * k;
+              }
+            } else {
+              for (let c = 0; c < w2; c++) {
+                const k = ker[64 + c], o = o1 + 2 * idx[64 + c];
+                sr += grid[o] * k; si += grid[o + 1] * k;
+              }
+            }
+            const k1 = ker[32 + b];
+            ar += sr * k1; ai += si * k1;
+          }
+          const k0 = ker[a];
+          vr += ar * k0; vi += ai * k0;
+        }
+        out[ob] = vr; out[ob + 1] = vi;
+      }
+    }
+  }
+
+  private interpGradient(grid: ArrayLike<number>, ntransf: number, out: RealArray): void {
     const M = this.M, d = this.dim, [n0, n1, n2] = this.n3, [w0, w1, w2] = this.w3;
-    const gsz = 2 * n0 * n1 * n2, rows = grad ? 1 + d : 1;
+    const gsz = 2 * n0 * n1 * n2, rows = 1 + d;
     const ker = this.ker, dker = this.dker, idx = this.idx, order = this.order;
     const off = MAX_DIM - d, kd = this.kd;
     for (let pi = 0; pi < M; pi++) {
       const j = order[pi];
-      this.evalPoint(pi, grad);
-      if (grad) interleaveLastAxis(ker, dker, w2, kd);
-      const start = this.lastStart;
+      this.evalPoint(pi, true);
+      interleaveLastAxis(ker, dker, w2, kd);
       for (let t = 0; t < ntransf; t++) {
         const gb = t * gsz, ob = 2 * (t * rows * M + j);
-        if (!grad) {
-          let vr = 0, vi = 0;
-          for (let a = 0; a < w0; a++) {
-            const o0 = idx[a] * n1;
-            let ar = 0, ai = 0;
-            for (let b = 0; b < w1; b++) {
-              const o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
-              let sr = 0, si = 0;
-              if (start >= 0) {
-                for (let c = 0, o = o1 + 2 * start; c < w2; c++, o += 2) {
-                  const k = ker[64 + c];
-                  sr += grid[o] * k; si += grid[o + 1] * k;
-                }
-              } else {
-                for (let c = 0; c < w2; c++) {
-                  const k = ker[64 + c], o = o1 + 2 * idx[64 + c];
-                  sr += grid[o] * k; si += grid[o + 1] * k;
-                }
-              }
-              const k1 = ker[32 + b];
-              ar += sr * k1; ai += si * k1;
-            }
-            const k0 = ker[a];
-            vr += ar * k0; vi += ai * k0;
-          }
-          out[ob] = vr; out[ob + 1] = vi;
-          continue;
-        }
         let vr = 0, vi = 0, d0r = 0, d0i = 0, d1r = 0, d1i = 0, d2r = 0, d2i = 0;
         for (let a = 0; a < w0; a++) {
           const o0 = idx[a] * n1;
           // per-plane partial sums: value, ∂1 and ∂2
           let ar = 0, ai = 0, e1r = 0, e1i = 0, e2r = 0, e2i = 0;
-          for (let b = 0; b < w1; b++) {
+          // Two rows per pass over the last axis: its weights and offsets are loaded once for both
+          // (3-D gradient transforms 9-17% faster in V8).
+          let b = 0;
+          for (; b + 1 < w1; b += 2) {
+            const o1 = gb + 2 * (o0 + idx[32 + b]) * n2, p1 = gb + 2 * (o0 + idx[33 + b]) * n2;
+            let sr = 0, si = 0, tr = 0, ti = 0, qr = 0, qi = 0, ur = 0, ui = 0;
+            for (let c = 0; c < w2; c++) {
+              const k = kd[2 * c], dk = kd[2 * c + 1], col = 2 * idx[64 + c], o = o1 + col, q = p1 + col;
+              const gr = grid[o], gi = grid[o + 1], hr = grid[q], hi = grid[q + 1];
+              sr += gr * k; si += gi * k; tr += gr * dk; ti += gi * dk;
+              qr += hr * k; qi += hi * k; ur += hr * dk; ui += hi * dk;
+            }
+            const k1 = ker[32 + b], dk1 = dker[32 + b], k1n = ker[33 + b], dk1n = dker[33 + b];
+            ar += sr * k1 + qr * k1n; ai += si * k1 + qi * k1n;
+            e1r += sr * dk1 + qr * dk1n; e1i += si * dk1 + qi * dk1n;
+            e2r += tr * k1 + ur * k1n; e2i += ti * k1 + ui * k1n;
+          }
+          if (b < w1) {
             const o1 = gb + 2 * (o0 + idx[32 + b]) * n2;
             let sr = 0, si = 0, tr = 0, ti = 0;
             for (let c = 0; c < w2; c++) {
