@@ -21,7 +21,7 @@ const MAX_DIM = 3;
 
 /**
  * kd = (k, dk) pairs of the last axis's weights: the gradient loops read both from one array,
- * measured 7-8% faster in V8 than reading two.
+ * measured 4-10% faster in V8 than reading two.
  */
 function interleaveLastAxis(ker: Float64Array, dker: Float64Array, w2: number, kd: Float64Array): void {
   for (let c = 0; c < w2; c++) { kd[2 * c] = ker[64 + c]; kd[2 * c + 1] = dker[64 + c]; }
