@@ -157,6 +157,55 @@ const SIZES = { 1: [[50], 400], 2: [[20, 17], 300], 3: [[8, 9, 7], 200] };
     assert.ok(relErr(outs[1], outs[0]) < 1e-14 && relErr(outs[2], outs[0]) < 1e-14);
   });
 
+  it('type 2 at points in the first and last fine-grid cells, on period edges and on support edges', () => {
+    // Interpolation reads a periodically extended copy of the fine grid; points whose kernel
+    // starts at its first or last rows (the first and last cells, ±π) must read the right wrapped
+    // values, for even and odd widths. 'edges' are points where a kernel tap sits exactly on the
+    // support edge |z| = 1 (fine-grid nodes for even widths, cell centres for odd ones), where the
+    // truncated kernel jumps: there derivative rows measured 1.4·eps (width 4) to 5·eps (width
+    // 14) in 1-D and up to 4.2·eps here, values up to 2.05·eps in 2-D (0.3-0.9·eps a twentieth of
+    // a cell or more away), so edge points get 3·eps on values and 6·eps on derivatives.
+    const sets = {
+      cells: (n) => {
+        const h = (2 * Math.PI) / n, out = [];
+        for (let j = 0; j < 3; j++) for (const f of [0.3, 0.7, 0.15, 0.85]) out.push(-Math.PI + (j + f) * h, Math.PI - (j + f) * h);
+        return out;
+      },
+      edges: (n, w) => {
+        const h = (2 * Math.PI) / n, f = w % 2 === 0 ? 0 : 0.5, out = [-Math.PI + f * h, Math.PI - f * h, 0];
+        if (f === 0) out.push(Math.PI - 1e-9, -Math.PI + 1e-9);
+        for (let j = 1; j < 4; j++) out.push(-Math.PI + (j + f) * h, Math.PI - (j + f) * h);
+        return out;
+      },
+    };
+    for (const dtype of ['complex128', 'complex64']) {
+      for (const [modes, eps0] of [[[24], 1e-6], [[20, 17], 1e-4], [[8, 9, 7], 1e-5]]) {
+        for (const gradient of [false, true]) {
+          for (const [set, edges] of Object.entries(sets)) {
+            const d = modes.length, T = dtype === 'complex64' ? Float32Array : Float64Array;
+            const eps = dtype === 'complex64' ? Math.max(eps0, 1e-5) : eps0;
+            const plan = makePlan({ type: 2, modes, eps, dtype, gradient });
+            const M = 60, pts = new T(d * M);
+            for (let a = 0; a < d; a++) {
+              const e = edges(plan.info.fineGrid[a], plan.info.widths[a]);
+              for (let j = 0; j < M; j++) pts[a * M + j] = e[(j * (a + 1) + a) % e.length] + 2 * Math.PI * ((j % 3) - 1);
+            }
+            plan.setPoints(pts, M, true);
+            const rows = gradient ? 1 + d : 1, f = rnd(2 * prod(modes), T), out = new T(2 * rows * M);
+            plan.execute(f, out, true);
+            const ref = directNudft2({ points: pts, M, modes, ntransf: 1, isign: -1, modeord: 0, gradient, coefs: f });
+            const errs = rowErrs(out, ref, 1, rows, M);
+            errs.forEach((e, r) => {
+              const tol = (set === 'edges' ? (r > 0 ? 6 : 3) : 2) * eps;
+              assert.ok(e <= tol, `${dtype} ${JSON.stringify(modes)} gradient=${gradient} ${set} (widths ${plan.info.widths}): row ${r} error ${e.toExponential(2)} > ${tol}`);
+            });
+            plan.dispose();
+          }
+        }
+      }
+    }
+  });
+
   it('M = 0 gives zeros; points far outside [-π, π) fold correctly', () => {
     const plan = makePlan({ type: 1, modes: [10], eps: 1e-6 });
     plan.setPoints(new Float64Array(0), 0, true);
