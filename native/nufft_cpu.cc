@@ -645,6 +645,17 @@ struct Engine {
 #endif
   }
 
+  // One plane's row sums (PV = Σ_b k1·row, PW = Σ_b dk1·row) into the gradient accumulators:
+  // value A += k0·PV, ∂0 A0 += dk0·PV, ∂1 B += k0·PW.
+  template <int NZ, typename V>
+  static RK_FORCEINLINE void fold_plane(V* A, V* A0, V* B, const V* PV, const V* PW, T k0, T d0) {
+    for (int v = 0; v < NZ; ++v) {
+      A[v] += k0 * PV[v];
+      A0[v] += d0 * PV[v];
+      B[v] += k0 * PW[v];
+    }
+  }
+
   // o[0..1] = Σ even / odd lanes of a VB-byte vector.
   template <int VB>
   static RK_FORCEINLINE void store_pair_sum_v(T* o, typename Lanes<VB>::V v) {
@@ -934,12 +945,7 @@ struct Engine {
               for (int v = 0; v < NZ; ++v) A[v] = A0[v] = B[v] = VZ{};
               for (int a = 0; a < nplanes; ++a) {
                 plane_sums(base + a * ps, PV, PW);
-                const T k0 = pk.k[0][a], d0 = pk.dk[0][a];
-                for (int v = 0; v < NZ; ++v) {
-                  A[v] += k0 * PV[v];
-                  A0[v] += d0 * PV[v];
-                  B[v] += k0 * PW[v];
-                }
+                fold_plane<NZ>(A, A0, B, PV, PW, pk.k[0][a], pk.dk[0][a]);
               }
               contract<interp_vb<VW>(), NZ>(A, A0, B, pk, o, true);
             }
@@ -972,12 +978,7 @@ struct Engine {
                   PW[v] += d1 * r;
                 }
               }
-              const T k0 = pk.k[0][a], d0 = pk.dk[0][a];
-              for (int v = 0; v < NZ; ++v) {
-                A[v] += k0 * PV[v];
-                A0[v] += d0 * PV[v];
-                B[v] += k0 * PW[v];
-              }
+              fold_plane<NZ>(A, A0, B, PV, PW, pk.k[0][a], pk.dk[0][a]);
             }
             contract<interp_vb<VW>(), NZ>(A, A0, B, pk, o, true);
           }
